@@ -1,0 +1,31 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test proto bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: install
+	$(PY) -m gateway
+
+test: install
+	$(PY) -m pytest
+
+proto: install
+	$(PY) protos/generate.py
+
+bench: install
+	$(PY) bench/bench_search.py
+	$(PY) bench/bench_service.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache
