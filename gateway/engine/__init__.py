@@ -1,0 +1,16 @@
+"""The face engine: image bytes in; faces, quality and descriptors out.
+
+    engine = FaceEngine()                 # in-process (one image at a time)
+    analysis = engine.analyze(jpeg_bytes)
+    analysis.face.descriptor              # unit 128-d vector, or analysis.face is None
+
+    pool = EnginePool(workers=2)          # the same, in worker processes
+    analysis = await pool.analyze(jpeg_bytes)
+"""
+from gateway.engine.dlib_engine import ENCODER_VERSION, EngineOptions, FaceEngine
+from gateway.engine.pool import EnginePool, EngineUnavailable
+from gateway.engine.quality import QualityLimits
+from gateway.engine.types import Face, ImageAnalysis, ImageLimits, InvalidImage, Point, QualityCheck
+
+__all__ = ["ENCODER_VERSION", "EngineOptions", "FaceEngine", "EnginePool", "EngineUnavailable", "QualityLimits",
+           "Face", "ImageAnalysis", "ImageLimits", "InvalidImage", "Point", "QualityCheck"]

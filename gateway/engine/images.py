@@ -1,0 +1,63 @@
+"""Decoding untrusted image bytes safely: size, format and pixel limits are
+checked before any pixel is decoded (decompression bombs, truncated files)."""
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from gateway.engine.types import ImageLimits, InvalidImage
+
+_EXIF_ORIENTATION = 0x0112
+_ROTATION_BY_ORIENTATION = {3: 180, 6: 270, 8: 90, 4: 180, 5: 270, 7: 90}
+
+
+def decode_image(data: bytes, limits: ImageLimits = ImageLimits()) -> tuple[np.ndarray, int]:
+    """RGB uint8 pixels, upright, and the degrees they were rotated by."""
+    if not data:
+        raise InvalidImage("empty image")
+    if len(data) > limits.max_bytes:
+        raise InvalidImage(f"image of {len(data)} bytes is larger than the limit of {limits.max_bytes} bytes")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=list(limits.formats))
+            width, height = image.size
+            if width * height > limits.max_pixels:
+                raise InvalidImage(f"image of {width}x{height} pixels is larger than the limit of "
+                                   f"{limits.max_pixels} pixels")
+            image.load()
+    except InvalidImage:
+        raise
+    except UnidentifiedImageError:
+        raise InvalidImage(f"not a decodable image ({', '.join(limits.formats)} are accepted)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InvalidImage("image is too large when decoded (decompression bomb)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InvalidImage(f"image data is corrupt or truncated: {exc}") from None
+    orientation = image.getexif().get(_EXIF_ORIENTATION, 1)
+    rotated = _ROTATION_BY_ORIENTATION.get(orientation, 0)
+    image = ImageOps.exif_transpose(image)
+    if image.mode != "RGB":
+        image = _to_rgb(image)
+    return np.asarray(image, dtype=np.uint8), rotated
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        image = image.convert("RGBA")
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, image).convert("RGB")
+    return image.convert("RGB")
+
+
+def encode_png(pixels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+def decode_png(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data), formats=["PNG"]).convert("RGB"), dtype=np.uint8)

@@ -1,0 +1,83 @@
+"""EnginePool: the face engine in worker processes, one per core.
+
+Workers are started with the `spawn` method (grpcio and fork do not mix) and
+load the models once. A crashed worker breaks the executor; the pool then
+starts a new one and the call that hit it fails with EngineUnavailable.
+"""
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+import numpy as np
+
+from gateway.engine.dlib_engine import EngineOptions, FaceEngine
+from gateway.engine.types import ImageAnalysis
+
+_engine: FaceEngine | None = None
+
+
+class EngineUnavailable(RuntimeError):
+    pass
+
+
+def _start_worker(options: EngineOptions) -> None:
+    global _engine
+    _engine = FaceEngine(options)
+
+
+def _analyze(data: bytes, want_descriptors: bool) -> ImageAnalysis:
+    assert _engine is not None
+    return _engine.analyze(data, want_descriptors)
+
+
+def _describe_chips(chips: list[bytes]) -> np.ndarray:
+    assert _engine is not None
+    return np.stack([_engine.describe_chip(c) for c in chips]) if chips else np.zeros((0, 128), np.float32)
+
+
+def _warm_up() -> int:
+    return os.getpid()
+
+
+class EnginePool:
+    def __init__(self, workers: int | None = None, options: EngineOptions = EngineOptions()) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self.options = options
+        self.in_flight = 0
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_start_worker, initargs=(self.options,))
+
+    async def start(self) -> None:
+        """Starts every worker and waits until each has loaded its models."""
+        await asyncio.gather(*(self._run(_warm_up) for _ in range(self.workers)))
+
+    async def analyze(self, data: bytes, want_descriptors: bool = True) -> ImageAnalysis:
+        return await self._run(_analyze, data, want_descriptors)
+
+    async def analyze_all(self, images: list[bytes], want_descriptors: bool = True) -> list[ImageAnalysis]:
+        return list(await asyncio.gather(*(self.analyze(i, want_descriptors) for i in images)))
+
+    async def describe_chips(self, chips: list[bytes]) -> np.ndarray:
+        return await self._run(_describe_chips, chips)
+
+    async def _run(self, fn, *args):
+        executor = self._executor
+        self.in_flight += 1
+        try:
+            return await asyncio.wrap_future(executor.submit(fn, *args))
+        except BrokenProcessPool:
+            if self._executor is executor:
+                self._executor = self._new_executor()
+            raise EngineUnavailable("a face engine worker stopped; please retry") from None
+        finally:
+            self.in_flight -= 1
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)

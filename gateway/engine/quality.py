@@ -1,0 +1,77 @@
+"""Quality checks of one detected face, so a user learns why an image was refused.
+
+Each check scores 0..1 (higher is better). A check that fails a hard limit
+makes the face unusable: no feature vector is taken from it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gateway.engine.types import QualityCheck
+
+# 68-point landmark indices (iBUG 300-W): outer eye corners and nose tip.
+_RIGHT_EYE_OUTER, _LEFT_EYE_OUTER, _NOSE_TIP = 36, 45, 30
+
+
+@dataclass(frozen=True)
+class QualityLimits:
+    min_eye_distance: float = 24.0  # pixels between the eye centres
+    good_eye_distance: float = 60.0
+    min_brightness: float = 40.0  # mean grey level of the face, 0..255
+    good_brightness: float = 80.0
+    max_brightness: float = 235.0
+    min_sharpness: float = 12.0  # variance of the Laplacian of the aligned face
+    good_sharpness: float = 60.0
+    max_yaw: float = 0.55  # 0 frontal, 1 profile (nose at an eye corner)
+
+
+def _ratio(value: float, good: float) -> float:
+    return float(max(0.0, min(1.0, value / good)))
+
+
+def face_size(eye_distance: float, limits: QualityLimits) -> QualityCheck:
+    ok = eye_distance >= limits.min_eye_distance
+    return QualityCheck("FaceSize", _ratio(eye_distance, limits.good_eye_distance),
+                        "" if ok else f"face too small: eyes {eye_distance:.0f} px apart, at least "
+                                      f"{limits.min_eye_distance:.0f} px needed", ok)
+
+
+def brightness(chip_grey: np.ndarray, limits: QualityLimits) -> QualityCheck:
+    h, w = chip_grey.shape
+    mean = float(chip_grey[h // 4:3 * h // 4, w // 4:3 * w // 4].mean())
+    if mean < limits.min_brightness:
+        return QualityCheck("Brightness", _ratio(mean, limits.good_brightness),
+                            f"face too dark: mean brightness {mean:.0f} of 255", False)
+    if mean > limits.max_brightness:
+        return QualityCheck("Brightness", _ratio(255 - mean, 255 - limits.max_brightness) * 0.5,
+                            f"face overexposed: mean brightness {mean:.0f} of 255", False)
+    return QualityCheck("Brightness", _ratio(mean, limits.good_brightness))
+
+
+def sharpness(chip_grey: np.ndarray, limits: QualityLimits) -> QualityCheck:
+    g = chip_grey.astype(np.float32)
+    laplacian = g[:-2, 1:-1] + g[2:, 1:-1] + g[1:-1, :-2] + g[1:-1, 2:] - 4 * g[1:-1, 1:-1]
+    variance = float(laplacian.var())
+    ok = variance >= limits.min_sharpness
+    return QualityCheck("Sharpness", _ratio(variance, limits.good_sharpness),
+                        "" if ok else f"face too blurry: sharpness {variance:.1f}, at least "
+                                      f"{limits.min_sharpness:.0f} needed", ok)
+
+
+def head_pose(landmarks: np.ndarray, limits: QualityLimits) -> QualityCheck:
+    x_right, x_left, x_nose = landmarks[_RIGHT_EYE_OUTER, 0], landmarks[_LEFT_EYE_OUTER, 0], landmarks[_NOSE_TIP, 0]
+    span = max(abs(x_left - x_right), 1e-6)
+    yaw = float(min(1.0, abs((x_nose - x_right) / span - 0.5) * 2))
+    ok = yaw <= limits.max_yaw
+    return QualityCheck("HeadPose", 1.0 - yaw, "" if ok else "head turned too far: look straight at the camera", ok)
+
+
+def inside_image(box: tuple[int, int, int, int], width: int, height: int) -> QualityCheck:
+    left, top, right, bottom = box
+    area = max(1, (right - left) * (bottom - top))
+    visible = max(0, min(right, width) - max(left, 0)) * max(0, min(bottom, height) - max(top, 0))
+    score = visible / area
+    return QualityCheck("FaceInsideImage", float(score),
+                        "" if score >= 0.999 else "face is cut by the image border")
