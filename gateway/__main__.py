@@ -1,0 +1,32 @@
+"""`python -m gateway`: serve until SIGTERM or Ctrl-C."""
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from gateway import logs
+from gateway.app import create_app
+from gateway.config import Settings
+
+
+async def serve(settings: Settings) -> None:
+    app = create_app(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await app.start()
+    try:
+        await stop.wait()
+    finally:
+        await app.stop()
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    logs.configure(settings.log_level)
+    asyncio.run(serve(settings))
+
+
+if __name__ == "__main__":
+    main()

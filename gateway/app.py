@@ -1,0 +1,109 @@
+"""The app factory: the one place where configuration, engine pool, store,
+index and servers are built and wired together."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from dataclasses import dataclass, field
+
+import redis.asyncio as redis
+from grpc_health.v1 import health
+
+from gateway.auth import Authenticator
+from gateway.clients import ClientRegistry, development_registry
+from gateway.config import Settings
+from gateway.engine import ENCODER_VERSION, EngineOptions, EnginePool, ImageLimits
+from gateway.recognition import FaceRecognition
+from gateway.rpc.server import build_server, set_serving
+from templates_store import KeyRing, SearchIndex, TemplateStore
+from templates_store.embedded import EmbeddedRedis
+from templates_store.sync import IndexSync
+
+log = logging.getLogger("bws")
+
+
+def load_keys(settings: Settings) -> KeyRing:
+    if settings.keys_file:
+        return KeyRing.from_file(settings.keys_file)
+    path = settings.data_dir / "dev-keys.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(KeyRing.generate("dev1").to_json())
+        path.chmod(0o600)
+    log.warning("BWS_KEYS_FILE is not set: templates are encrypted with a development key kept in the data "
+                "directory; configure a keys file for production", extra={"path": str(path)})
+    return KeyRing.from_file(path)
+
+
+def load_clients(settings: Settings) -> ClientRegistry:
+    if settings.clients_file:
+        return ClientRegistry.from_file(settings.clients_file)
+    registry, path = development_registry(settings.data_dir)
+    client = next(iter(registry))
+    # Printed for the developer at the console (not logged): the development credentials.
+    print(f"\nDevelopment client (BWS_CLIENTS_FILE not set), kept in {path}:\n"
+          f"  clientId: {client.client_id}\n  storage/partition: {client.partition}\n"
+          f"  key and a token: .venv/bin/python -m gateway.token --clients {path}\n", file=sys.stderr)
+    return registry
+
+
+@dataclass
+class App:
+    settings: Settings
+    pool: EnginePool
+    store: TemplateStore
+    index: SearchIndex
+    sync: IndexSync
+    recognition: FaceRecognition
+    health: health.aio.HealthServicer
+    embedded_redis: EmbeddedRedis | None = None
+    grpc_port: int = 0
+    _tasks: list[asyncio.Task] = field(default_factory=list)
+
+    async def start(self) -> None:
+        self.grpc_server = build_server(self.recognition, self.authenticator, self.settings.version, self.health)
+        self.grpc_port = self.grpc_server.add_insecure_port(f"{self.settings.bind_host}:{self.settings.grpc_port}")
+        await set_serving(self.health, False)
+        await self.grpc_server.start()
+        log.info("gRPC listening", extra={"port": self.grpc_port})
+        await self.pool.start()
+        await self.sync.load_all()
+        self._tasks.append(asyncio.create_task(self.sync.run(), name="index-sync"))
+        await set_serving(self.health, True)
+        log.info("ready", extra={"templates": sum(self.index.sizes().values()), "workers": self.pool.workers})
+
+    @property
+    def ready(self) -> bool:
+        return self.sync.ready.is_set()
+
+    async def stop(self) -> None:
+        await set_serving(self.health, False)
+        await self.health.enter_graceful_shutdown()
+        await self.grpc_server.stop(self.settings.grace_seconds)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.pool.close()
+        await self.store.redis.aclose()
+        if self.embedded_redis:
+            self.embedded_redis.stop()
+
+
+def create_app(settings: Settings) -> App:
+    embedded = None
+    redis_url = settings.redis_url
+    if not redis_url:
+        embedded = EmbeddedRedis(settings.data_dir / "redis").start()
+        redis_url = embedded.url
+        log.info("embedded Redis started", extra={"data_dir": str(embedded.data_dir)})
+    store = TemplateStore(redis.from_url(redis_url), load_keys(settings))
+    index = SearchIndex()
+    pool = EnginePool(settings.workers or None, EngineOptions(
+        image_limits=ImageLimits(max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels)))
+    app = App(settings=settings, pool=pool, store=store, index=index,
+              sync=IndexSync(store, index, ENCODER_VERSION, settings.index_poll_seconds),
+              recognition=FaceRecognition(settings, pool, store, index),
+              health=health.aio.HealthServicer(), embedded_redis=embedded)
+    app.authenticator = Authenticator(load_clients(settings), settings.jwt_leeway_seconds)
+    return app

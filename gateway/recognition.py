@@ -1,0 +1,237 @@
+"""Face recognition as the service performs it: enroll, verify, search, tags,
+status, count, delete. Speaks domain types (no protobuf, no HTTP); transports
+translate. Every call is made on behalf of an authenticated client, whose
+partition scopes everything it touches."""
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+
+from gateway import scoring
+from gateway.clients import Client
+from gateway.config import Settings
+from gateway.engine import ENCODER_VERSION, EnginePool, ImageAnalysis, InvalidImage
+from gateway.errors import InvalidArgument, NotFound
+from templates_store import Bcid, EnhancedTemplate, SearchIndex, TemplateNotFound, TemplateStatus, TemplateStore
+from templates_store.store import clean_tags
+from templates_store.templates import Thumbnail
+
+
+class EnrollmentAction(Enum):
+    NONE = 0
+    NEW_TEMPLATE_CREATED = 1
+    TEMPLATE_UPDATED = 2
+    TEMPLATE_UPGRADED = 3
+    ENROLLMENT_FAILED = -1
+
+
+@dataclass(frozen=True)
+class JobError:
+    error_code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    action: EnrollmentAction
+    analyses: list[ImageAnalysis]
+    enrolled_images: int
+    status: TemplateStatus
+    errors: list[JobError] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Verification:
+    analysis: ImageAnalysis
+    verified: bool
+    score: float
+    errors: list[JobError] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SearchMatch:
+    class_id: int
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    analyses: list[ImageAnalysis]
+    results: list[list[SearchMatch]]
+    errors: list[JobError] = field(default_factory=list)
+
+
+def no_usable_face_error(analyses: list[ImageAnalysis]) -> JobError:
+    """NoFeatureVectors when a single face was found but could not be used,
+    NoSuitableFaceImage when no image holds exactly one face."""
+    single_face = [a for a in analyses if len(a.faces) == 1]
+    if single_face:
+        reasons = {c.message for a in single_face for c in a.faces[0].checks if not c.passed and c.message}
+        return JobError("NoFeatureVectors", "faces found, but no feature vectors could be extracted"
+                        + (f": {'; '.join(sorted(reasons))}" if reasons else ""))
+    return JobError("NoSuitableFaceImage", "no image holds exactly one face")
+
+
+class FaceRecognition:
+    def __init__(self, settings: Settings, engine: EnginePool, store: TemplateStore, index: SearchIndex) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.store = store
+        self.index = index
+        self.min_cosine = scoring.cosine_from_score(settings.verify_threshold)
+
+    # --- helpers -------------------------------------------------------------
+
+    @staticmethod
+    def bcid(client: Client, class_id: int) -> Bcid:
+        try:
+            return Bcid(client.partition, int(class_id))
+        except ValueError as exc:
+            raise InvalidArgument(str(exc)) from None
+
+    async def analyze(self, images: list[bytes], field_name: str = "images") -> list[ImageAnalysis]:
+        if len(images) > self.settings.max_images:
+            raise InvalidArgument(f"at most {self.settings.max_images} images per call, got {len(images)}")
+        for i, data in enumerate(images):
+            if len(data) > self.settings.max_image_bytes:
+                raise InvalidArgument(f"{field_name}[{i}]: image of {len(data)} bytes is larger than the limit "
+                                      f"of {self.settings.max_image_bytes} bytes")
+        results = []
+        for i, outcome in enumerate(await asyncio.gather(*(self.engine.analyze(i) for i in images), return_exceptions=True)):
+            if isinstance(outcome, InvalidImage):
+                raise InvalidArgument(f"{field_name}[{i}]: {outcome}")
+            if isinstance(outcome, BaseException):
+                raise outcome
+            results.append(outcome)
+        return results
+
+    def _apply_to_index(self, bcid: Bcid, template: EnhancedTemplate | None, tags: tuple[str, ...]) -> None:
+        partition_index = self.index.partition(bcid.partition)
+        if template is None:
+            partition_index.remove(bcid.class_id)
+        else:
+            partition_index.upsert_many([bcid.class_id], template.compact().vector[None, :], [frozenset(tags)])
+
+    # --- operations ----------------------------------------------------------
+
+    async def enroll(self, client: Client, class_id: int, images: list[bytes]) -> Enrollment:
+        bcid = self.bcid(client, class_id)
+        if not images:
+            return await self._enroll_nothing(client, bcid)
+        analyses = await self.analyze(images)
+        faces = [a.face for a in analyses if a.face is not None]
+        status = await self.store.get_status(bcid)
+        if not faces:
+            return Enrollment(EnrollmentAction.ENROLLMENT_FAILED, analyses, 0, status, [no_usable_face_error(analyses)])
+        if status.available and status.encoder_version != ENCODER_VERSION:
+            await self._upgrade(client, bcid)
+        now = time.time()
+        vectors = np.stack([f.descriptor for f in faces])
+        thumbnails = [Thumbnail(now, f.thumbnail_png) for f in faces]
+        written: list[EnhancedTemplate] = []
+
+        def add(current: EnhancedTemplate | None) -> EnhancedTemplate:
+            base = current if current is not None and current.encoder_version == ENCODER_VERSION \
+                else EnhancedTemplate.empty(ENCODER_VERSION)
+            written[:] = [base.merged(vectors, thumbnails, now)]
+            return written[0]
+
+        result = await self.store.update_template(bcid, add, client.encrypt_compact, now)
+        self._apply_to_index(bcid, written[0], result.status.tags)
+        action = EnrollmentAction.NEW_TEMPLATE_CREATED if result.created else EnrollmentAction.TEMPLATE_UPDATED
+        return Enrollment(action, analyses, len(faces), result.status)
+
+    async def _enroll_nothing(self, client: Client, bcid: Bcid) -> Enrollment:
+        status = await self.store.get_status(bcid)
+        if status.available and status.encoder_version != ENCODER_VERSION and status.thumbnails_stored:
+            status = await self._upgrade(client, bcid)
+            return Enrollment(EnrollmentAction.TEMPLATE_UPGRADED, [], 0, status)
+        return Enrollment(EnrollmentAction.NONE, [], 0, status)
+
+    async def _upgrade(self, client: Client, bcid: Bcid) -> TemplateStatus:
+        """Recomputes an old template's feature vectors from its stored face thumbnails."""
+        snapshot = await self.store.get_enhanced(bcid)
+        vectors = await self.engine.describe_chips([t.png for t in snapshot.thumbnails])
+        upgraded = EnhancedTemplate(ENCODER_VERSION, vectors, tuple(t.enrolled for t in snapshot.thumbnails),
+                                    snapshot.thumbnails)
+
+        def replace(current: EnhancedTemplate | None) -> EnhancedTemplate:
+            if current is None or current.thumbnails != snapshot.thumbnails:
+                raise InvalidArgument(f"template of class {bcid.class_id} changed during its upgrade; retry")
+            return upgraded
+
+        result = await self.store.update_template(bcid, replace, client.encrypt_compact)
+        self._apply_to_index(bcid, upgraded, result.status.tags)
+        return result.status
+
+    async def verify(self, client: Client, class_id: int, image: bytes) -> Verification:
+        bcid = self.bcid(client, class_id)
+        try:
+            template = await self.store.get_compact(bcid)
+        except TemplateNotFound:
+            raise NotFound(f"no template for class {bcid.class_id}") from None
+        (analysis,) = await self.analyze([image], "image")
+        if analysis.face is None:
+            return Verification(analysis, False, 0.0, [no_usable_face_error([analysis])])
+        if template.encoder_version != ENCODER_VERSION:
+            raise InvalidArgument(f"template of class {bcid.class_id} was made by another encoder version; "
+                                  "enroll with no images to upgrade it")
+        score = scoring.score(template.vector, analysis.face.descriptor)
+        return Verification(analysis, score >= self.settings.verify_threshold, score)
+
+    async def search(self, client: Client, images: list[bytes], tags: list[str], top_matches: bool) -> SearchOutcome:
+        if not images:
+            raise InvalidArgument("at least one image is needed")
+        try:
+            required = frozenset(clean_tags(tags))
+        except ValueError as exc:
+            raise InvalidArgument(str(exc)) from None
+        analyses = await self.analyze(images)
+        usable = [i for i, a in enumerate(analyses) if a.face is not None]
+        results: list[list[SearchMatch]] = [[] for _ in analyses]
+        errors = [JobError(no_usable_face_error([a]).error_code, f"images[{i}]: {no_usable_face_error([a]).message}")
+                  for i, a in enumerate(analyses) if a.face is None]
+        if usable:
+            queries = np.stack([analyses[i].face.descriptor for i in usable])
+            k = self.settings.search_top_n if top_matches else self.settings.search_max_matches
+            floor = -1.0 if top_matches else self.min_cosine
+            found = await asyncio.to_thread(self.index.partition(client.partition).search,
+                                            queries, k, required, floor)
+            for i, matches in zip(usable, found):
+                results[i] = [SearchMatch(m.class_id, scoring.score_from_cosine(m.similarity)) for m in matches]
+        return SearchOutcome(analyses, results, errors)
+
+    async def set_tags(self, client: Client, class_id: int, tags: list[str]) -> None:
+        bcid = self.bcid(client, class_id)
+        try:
+            await self.store.set_tags(bcid, tags)
+        except ValueError as exc:
+            raise InvalidArgument(str(exc)) from None
+        except TemplateNotFound:
+            raise NotFound(f"no template for class {bcid.class_id}") from None
+        entry = await self.store.index_entry(bcid)
+        if entry is not None:
+            self.index.partition(bcid.partition).upsert_many([bcid.class_id], entry.template.vector[None, :],
+                                                             [entry.tags])
+
+    async def template_status(self, client: Client, class_id: int, with_thumbnails: bool) -> TemplateStatus:
+        return await self.store.get_status(self.bcid(client, class_id), with_thumbnails)
+
+    async def class_count(self, client: Client, tags: list[str]) -> int:
+        try:
+            return await self.store.count(client.partition, tags)
+        except ValueError as exc:
+            raise InvalidArgument(str(exc)) from None
+
+    async def delete(self, client: Client, class_id: int) -> None:
+        bcid = self.bcid(client, class_id)
+        try:
+            await self.store.delete(bcid)
+        except TemplateNotFound:
+            raise NotFound(f"no template for class {bcid.class_id}") from None
+        self._apply_to_index(bcid, None, ())
+

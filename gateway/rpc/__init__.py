@@ -1,0 +1,1 @@
+"""The gRPC transport: interceptors, servicers and the server assembly."""

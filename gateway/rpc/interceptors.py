@@ -1,0 +1,133 @@
+"""Cross-cutting concerns of every call, written once:
+
+* MetadataInterceptor: jobid, bws-version, date, reference-number headers and
+  the response-time-ms trailer, on failed calls too; the bookkeeping log line.
+* ErrorInterceptor: service errors to gRPC status codes; anything unexpected
+  to INTERNAL without leaking details.
+* AuthInterceptor: the JWT, the client, and the operations it may call.
+
+Order (outermost first): metadata, errors, auth.
+"""
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import time
+import uuid
+from email.utils import formatdate
+from typing import Awaitable, Callable
+
+import grpc
+
+from gateway.auth import Authenticator
+from gateway.clients import Client
+from gateway.errors import ErrorKind, PermissionDenied, ServiceError, Unauthenticated
+
+log = logging.getLogger("bws.calls")
+
+BWS_SERVICE_PREFIX = "/bioid.services.v1."
+# Which client operation each BWS method needs.
+OPERATION_OF_METHOD = {
+    "Enroll": "enroll", "Verify": "verify", "Search": "search", "SetTemplateTags": "tags",
+    "GetTemplateStatus": "status", "GetClassCount": "count", "DeleteTemplate": "delete",
+    "LivenessDetection": "liveness", "VideoLivenessDetection": "liveness", "PhotoVerify": "photoverify",
+}
+GRPC_CODE = {kind: getattr(grpc.StatusCode, kind.value) for kind in ErrorKind}
+_METADATA_VALUE = re.compile(r"^[\x20-\x7e]{1,128}$")
+
+current_client: contextvars.ContextVar[Client] = contextvars.ContextVar("current_client")
+current_job: contextvars.ContextVar[str] = contextvars.ContextVar("current_job", default="")
+
+Behavior = Callable[[object, grpc.aio.ServicerContext], Awaitable[object]]
+
+
+def metadata_value(context: grpc.aio.ServicerContext, key: str) -> str | None:
+    for k, v in context.invocation_metadata() or ():
+        if k == key:
+            return v if isinstance(v, str) else None
+    return None
+
+
+class UnaryInterceptor(grpc.aio.ServerInterceptor):
+    """Wraps the unary-unary handlers of the methods `applies_to` accepts."""
+
+    def applies_to(self, method: str) -> bool:
+        return method.startswith(BWS_SERVICE_PREFIX)
+
+    async def around(self, behavior: Behavior, request, context: grpc.aio.ServicerContext, method: str):
+        raise NotImplementedError
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or handler.unary_unary is None or not self.applies_to(method):
+            return handler
+        behavior = handler.unary_unary
+
+        async def wrapped(request, context):
+            return await self.around(behavior, request, context, method)
+
+        return grpc.unary_unary_rpc_method_handler(wrapped, request_deserializer=handler.request_deserializer,
+                                                   response_serializer=handler.response_serializer)
+
+
+class MetadataInterceptor(UnaryInterceptor):
+    def __init__(self, version: str) -> None:
+        self.version = version
+
+    async def around(self, behavior, request, context, method):
+        started = time.perf_counter()
+        job_id = str(uuid.uuid4())
+        current_job.set(job_id)
+        reference = metadata_value(context, "reference-number")
+        if reference is not None and not _METADATA_VALUE.match(reference):
+            reference = None
+        headers = [("jobid", job_id), ("bws-version", self.version), ("date", formatdate(usegmt=True))]
+        if reference:
+            headers.append(("reference-number", reference))
+        await context.send_initial_metadata(headers)
+        try:
+            return await behavior(request, context)
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            context.set_trailing_metadata([("response-time-ms", str(round(elapsed_ms)))])
+            client = current_client.get(None)
+            code = context.code() or grpc.StatusCode.OK
+            log.info("call", extra={"jobid": job_id, "method": method, "client": client.client_id if client else None,
+                                    "reference_number": reference, "code": getattr(code, "name", str(code)),
+                                    "duration_ms": round(elapsed_ms, 1)})
+
+
+class ErrorInterceptor(UnaryInterceptor):
+    async def around(self, behavior, request, context, method):
+        try:
+            return await behavior(request, context)
+        except ServiceError as error:
+            context.set_code(GRPC_CODE[error.kind])
+            context.set_details(error.message)
+        except Exception:
+            log.exception("unexpected error", extra={"jobid": current_job.get(), "method": method})
+            context.set_code(grpc.StatusCode.INTERNAL)
+            context.set_details(f"internal error (jobid {current_job.get()})")
+        return None
+
+
+class AuthInterceptor(UnaryInterceptor):
+    def __init__(self, authenticator: Authenticator) -> None:
+        self.authenticator = authenticator
+
+    async def around(self, behavior, request, context, method):
+        client = self.authenticator.authenticate(metadata_value(context, "authorization"))
+        operation = OPERATION_OF_METHOD.get(method.rsplit("/", 1)[-1])
+        if operation is None or not client.allows(operation):
+            raise PermissionDenied(f"client {client.client_id!r} may not call {method.rsplit('/', 1)[-1]}")
+        current_client.set(client)
+        return await behavior(request, context)
+
+
+def client_of_call() -> Client:
+    client = current_client.get(None)
+    if client is None:  # only reachable if a servicer is registered without AuthInterceptor
+        raise Unauthenticated("unauthenticated call")
+    return client

@@ -1,0 +1,58 @@
+"""Assembles the grpc.aio server: interceptors, BWS services, health, reflection."""
+from __future__ import annotations
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection, reflection_pb2, reflection_pb2_grpc
+
+from bws_proto import bioidwebservice_pb2, facerecognition_pb2
+from bws_proto import bioidwebservice_pb2_grpc as bws_grpc
+from bws_proto import facerecognition_pb2_grpc as fr_grpc
+from gateway.auth import Authenticator
+from gateway.recognition import FaceRecognition
+from gateway.rpc.bioid_web_service import BioIDWebServiceServicer
+from gateway.rpc.face_recognition import FaceRecognitionServicer
+from gateway.rpc.interceptors import AuthInterceptor, ErrorInterceptor, MetadataInterceptor
+
+BWS_SERVICES = (
+    facerecognition_pb2.DESCRIPTOR.services_by_name["FaceRecognition"].full_name,
+    bioidwebservice_pb2.DESCRIPTOR.services_by_name["BioIDWebService"].full_name,
+)
+REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
+def build_server(recognition: FaceRecognition, authenticator: Authenticator, version: str,
+                 health_servicer: health.aio.HealthServicer) -> grpc.aio.Server:
+    server = grpc.aio.server(
+        interceptors=[MetadataInterceptor(version), ErrorInterceptor(), AuthInterceptor(authenticator)],
+        options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)],
+    )
+    fr_grpc.add_FaceRecognitionServicer_to_server(FaceRecognitionServicer(recognition), server)
+    bws_grpc.add_BioIDWebServiceServicer_to_server(BioIDWebServiceServicer(), server)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    names = (*BWS_SERVICES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+             reflection.SERVICE_NAME, REFLECTION_V1)
+    servicer = reflection.aio.ReflectionServicer(names)
+    add_reflection(servicer, server)
+    return server
+
+
+def add_reflection(servicer, server: grpc.aio.Server) -> None:
+    """Serves reflection as v1alpha and, with the same messages (their wire
+    format is identical), as v1, which newer grpcurl versions ask first."""
+    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(servicer, server)
+    handler = grpc.stream_stream_rpc_method_handler(
+        servicer.ServerReflectionInfo,
+        request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+        response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
+    )
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(REFLECTION_V1,
+                                                                         {"ServerReflectionInfo": handler}),))
+
+
+async def set_serving(health_servicer: health.aio.HealthServicer, serving: bool) -> None:
+    status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+    for name in ("", *BWS_SERVICES):
+        await health_servicer.set(name, status)
