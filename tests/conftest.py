@@ -1,0 +1,130 @@
+"""Shared fixtures: a real Redis server, real face photos, and a running service."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from gateway.auth import make_token
+from templates_store import KeyRing
+from templates_store.embedded import EmbeddedRedis, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+FACES = Path(__file__).resolve().parent / "fixtures" / "faces"
+
+
+def face(name: str) -> bytes:
+    return (FACES / name).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> EmbeddedRedis:
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), port=free_port()).start()
+    yield server
+    server.stop()
+
+
+@dataclass(frozen=True)
+class TestClient:
+    client_id: str
+    key: bytes
+
+    def token(self, lifetime: int = 600) -> str:
+        return make_token(self.client_id, self.key, lifetime)
+
+    def metadata(self, reference: str | None = None) -> tuple[tuple[str, str], ...]:
+        md = (("authorization", f"Bearer {self.token()}"),)
+        return md + ((("reference-number", reference),) if reference else ())
+
+
+CLIENT_SPECS = {
+    # id: (storage, partition, encryptCompact, operations or None for all)
+    "tenant-a": ("acme", 1, False, None),
+    "tenant-a-encrypted": ("acme", 2, True, None),
+    "tenant-b": ("globex", 1, False, None),
+    "tenant-a-readonly": ("acme", 1, False, ["verify", "status", "count"]),
+}
+
+
+@dataclass
+class Service:
+    grpc_target: str
+    process: subprocess.Popen
+    clients: dict[str, TestClient]
+    redis_url: str
+    log_path: Path
+
+    def channel(self) -> grpc.Channel:
+        return grpc.insecure_channel(self.grpc_target, options=[("grpc.max_send_message_length", 64 << 20),
+                                                                ("grpc.max_receive_message_length", 64 << 20)])
+
+
+def write_clients_file(path: Path) -> dict[str, TestClient]:
+    clients, entries = {}, []
+    for client_id, (storage, partition, encrypt, operations) in CLIENT_SPECS.items():
+        key = secrets.token_bytes(32)
+        clients[client_id] = TestClient(client_id, key)
+        entry = {"clientId": client_id, "key": base64.b64encode(key).decode(), "storage": storage,
+                 "partition": partition, "encryptCompact": encrypt}
+        if operations is not None:
+            entry["operations"] = operations
+        entries.append(entry)
+    path.write_text(json.dumps({"clients": entries}))
+    return clients
+
+
+def wait_until_serving(target: str, process: subprocess.Popen, log_path: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(target) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"service exited with {process.returncode}:\n{log_path.read_text()[-4000:]}")
+            try:
+                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+            time.sleep(0.2)
+    raise RuntimeError(f"service not serving after {timeout}s:\n{log_path.read_text()[-4000:]}")
+
+
+def start_service(tmp: Path, redis_url: str, clients_file: Path, keys_file: Path, **env_extra: str):
+    port = free_port()
+    env = dict(os.environ, BWS_GRPC_PORT=str(port), BWS_HTTP_PORT=str(free_port()), BWS_REDIS_URL=redis_url,
+               BWS_CLIENTS_FILE=str(clients_file), BWS_KEYS_FILE=str(keys_file), BWS_DATA_DIR=str(tmp / "data"),
+               BWS_BIND_HOST="127.0.0.1", BWS_WORKERS="2", BWS_INDEX_POLL_SECONDS="0.1", **env_extra)
+    log_path = tmp / f"service-{port}.log"
+    process = subprocess.Popen([sys.executable, "-m", "gateway"], cwd=ROOT, env=env,
+                               stdout=log_path.open("w"), stderr=subprocess.STDOUT)
+    target = f"127.0.0.1:{port}"
+    wait_until_serving(target, process, log_path)
+    return target, process, log_path, env
+
+
+def stop_service(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def service(tmp_path_factory, redis_server) -> Service:
+    tmp = tmp_path_factory.mktemp("service")
+    clients = write_clients_file(tmp / "clients.json")
+    (tmp / "keys.json").write_text(KeyRing.generate("test1").to_json())
+    target, process, log_path, _ = start_service(tmp, redis_server.url, tmp / "clients.json", tmp / "keys.json")
+    yield Service(target, process, clients, redis_server.url, log_path)
+    stop_service(process)
