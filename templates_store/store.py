@@ -17,6 +17,7 @@ enrollments of one class both keep their feature vectors.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import AsyncIterator, Callable
@@ -25,8 +26,10 @@ from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
 from templates_store.bcid import Bcid, PartitionId
-from templates_store.crypto import KeyRing, is_sealed
-from templates_store.templates import CompactTemplate, EnhancedTemplate, Thumbnail
+from templates_store.crypto import KeyRing, TemplateDecryptionError, is_sealed
+from templates_store.templates import CompactTemplate, EnhancedTemplate, TemplateFormatError, Thumbnail
+
+log = logging.getLogger(__name__)
 
 PARTITIONS_KEY = "bws:partitions"
 CHANGES_MAXLEN = 100_000
@@ -141,14 +144,24 @@ class TemplateStore:
     async def partitions(self) -> list[PartitionId]:
         return sorted(PartitionId.parse(p.decode()) for p in await self.redis.smembers(PARTITIONS_KEY))
 
-    async def index_entry(self, bcid: Bcid) -> IndexEntry | None:
-        compact, tags = await self.redis.hmget(bcid.key, "compact", "tags")
+    def _index_entry(self, bcid: Bcid, compact: bytes | None, tags: bytes | None) -> IndexEntry | None:
         if compact is None:
             return None
-        return IndexEntry(bcid.class_id, self._decode_compact(bcid, compact), frozenset(json.loads(tags or b"[]")))
+        try:
+            template = self._decode_compact(bcid, compact)
+        except (TemplateDecryptionError, TemplateFormatError) as exc:
+            # One unreadable template (a key missing from the ring, corruption)
+            # must not take the others out of search.
+            log.error("template not indexed", extra={"bcid": str(bcid), "reason": str(exc)})
+            return None
+        return IndexEntry(bcid.class_id, template, frozenset(json.loads(tags or b"[]")))
+
+    async def index_entry(self, bcid: Bcid) -> IndexEntry | None:
+        compact, tags = await self.redis.hmget(bcid.key, "compact", "tags")
+        return self._index_entry(bcid, compact, tags)
 
     async def scan_partition(self, partition: PartitionId, batch: int = 2000) -> AsyncIterator[list[IndexEntry]]:
-        """Every template of a partition, as index entries, a batch at a time."""
+        """Every readable template of a partition, as index entries, a batch at a time."""
         cursor = 0
         while True:
             cursor, members = await self.redis.sscan(partition.classes_key, cursor, count=batch)
@@ -158,13 +171,9 @@ class TemplateStore:
                     for class_id in class_ids:
                         pipe.hmget(partition.template_key(class_id), "compact", "tags")
                     rows = await pipe.execute()
-                entries = []
-                for class_id, (compact, tags) in zip(class_ids, rows):
-                    if compact is not None:
-                        bcid = Bcid(partition, class_id)
-                        entries.append(IndexEntry(class_id, self._decode_compact(bcid, compact),
-                                                  frozenset(json.loads(tags or b"[]"))))
-                yield entries
+                entries = [self._index_entry(Bcid(partition, class_id), compact, tags)
+                           for class_id, (compact, tags) in zip(class_ids, rows)]
+                yield [e for e in entries if e is not None]
             if cursor == 0:
                 return
 
