@@ -52,6 +52,7 @@ CLIENT_SPECS = {
     "tenant-a": ("acme", 1, False, None),
     "tenant-a-encrypted": ("acme", 2, True, None),
     "tenant-b": ("globex", 1, False, None),
+    "search-only-tenant": ("acme", 3, False, None),
     "tenant-a-readonly": ("acme", 1, False, ["verify", "status", "count"]),
 }
 
@@ -103,7 +104,8 @@ def start_service(tmp: Path, redis_url: str, clients_file: Path, keys_file: Path
     port = free_port()
     env = dict(os.environ, BWS_GRPC_PORT=str(port), BWS_HTTP_PORT=str(free_port()), BWS_REDIS_URL=redis_url,
                BWS_CLIENTS_FILE=str(clients_file), BWS_KEYS_FILE=str(keys_file), BWS_DATA_DIR=str(tmp / "data"),
-               BWS_BIND_HOST="127.0.0.1", BWS_WORKERS="2", BWS_INDEX_POLL_SECONDS="0.1", **env_extra)
+               BWS_BIND_HOST="127.0.0.1", BWS_WORKERS="2", BWS_INDEX_POLL_SECONDS="0.1")
+    env.update(env_extra)
     log_path = tmp / f"service-{port}.log"
     process = subprocess.Popen([sys.executable, "-m", "gateway"], cwd=ROOT, env=env,
                                stdout=log_path.open("w"), stderr=subprocess.STDOUT)

@@ -34,7 +34,8 @@ def decode_image(data: bytes, limits: ImageLimits = ImageLimits()) -> tuple[np.n
     except UnidentifiedImageError:
         raise InvalidImage(f"not a decodable image ({', '.join(limits.formats)} are accepted)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InvalidImage("image is too large when decoded (decompression bomb)") from None
+        raise InvalidImage(f"image is too large when decoded (decompression bomb): more than "
+                           f"{limits.max_pixels} pixels") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidImage(f"image data is corrupt or truncated: {exc}") from None
     orientation = image.getexif().get(_EXIF_ORIENTATION, 1)

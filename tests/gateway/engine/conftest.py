@@ -1,0 +1,8 @@
+import pytest
+
+from gateway.engine import FaceEngine
+
+
+@pytest.fixture(scope="session")
+def engine() -> FaceEngine:
+    return FaceEngine()
