@@ -117,26 +117,32 @@ class PartitionIndex:
         """The k most similar templates to each unit query vector, best first,
         restricted to templates holding all required tags."""
         queries = np.asarray(queries, np.float32).reshape(-1, DESCRIPTOR_SIZE)
+        nothing: list[list[Match]] = [[] for _ in queries]
         with self._lock:
             n = self._size
             if n == 0 or k <= 0:
-                return [[] for _ in queries]
-            scores = self._score(queries.T, n)
+                return nothing
+            rows = None
             if required_tags:
                 allowed = [i for i, tag_set in enumerate(self._tag_sets) if required_tags <= tag_set]
-                scores[~np.isin(self._tag_set_ids[:n], allowed)] = -np.inf
-            class_ids = self._class_ids[:n].copy()
+                rows = np.flatnonzero(np.isin(self._tag_set_ids[:n], allowed)) if allowed else rows
+                if rows is None or len(rows) == 0:
+                    return nothing
+            scores = self._score(queries.T, n, rows)
+            class_ids = self._class_ids[:n].copy() if rows is None else self._class_ids[rows]
         return [_best(column, class_ids, k, min_similarity) for column in scores.T]
 
-    def _score(self, query_columns: np.ndarray, n: int) -> np.ndarray:
-        scores = np.empty((n, query_columns.shape[1]), np.float32)
-        buffer = np.empty((min(_CHUNK_ROWS, n), DESCRIPTOR_SIZE), np.float32)
-        for start in range(0, n, _CHUNK_ROWS):
-            end = min(start + _CHUNK_ROWS, n)
+    def _score(self, query_columns: np.ndarray, n: int, rows: np.ndarray | None) -> np.ndarray:
+        """Similarities of all n rows, or of the given rows only, to each query column."""
+        count = n if rows is None else len(rows)
+        scores = np.empty((count, query_columns.shape[1]), np.float32)
+        buffer = np.empty((min(_CHUNK_ROWS, count), DESCRIPTOR_SIZE), np.float32)
+        for start in range(0, count, _CHUNK_ROWS):
+            end = min(start + _CHUNK_ROWS, count)
             chunk = buffer[:end - start]
-            chunk[...] = self._codes[start:end]
+            chunk[...] = self._codes[start:end] if rows is None else self._codes[rows[start:end]]
             np.dot(chunk, query_columns, out=scores[start:end])
-        scores *= self._scales[:n, None]
+        scores *= (self._scales[:n] if rows is None else self._scales[rows])[:, None]
         return scores
 
 
