@@ -26,6 +26,7 @@ proto: install
 bench: install
 	$(PY) bench/bench_search.py
 	$(PY) bench/bench_service.py
+	$(PY) bench/calibrate_threshold.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
