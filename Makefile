@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test proto bench clean
+.PHONY: install run test proto bench lint clean
 
 install: $(STAMP)
 
@@ -22,6 +22,9 @@ test: install
 
 proto: install
 	$(PY) protos/generate.py
+
+lint: install
+	$(VENV)/bin/ruff check gateway templates_store tests bench protos/generate.py
 
 bench: install
 	$(PY) bench/bench_search.py

@@ -56,9 +56,9 @@ def main() -> None:
 
         flat = faiss.IndexFlatIP(128)
         flat.add(vectors)
-        ours, tagged, theirs = timed([lambda q: index.search(q, args.k),
-                                      lambda q: index.search(q, args.k, frozenset({"tagged"})),
-                                      lambda q: flat.search(q[None, :], args.k)], queries)
+        ours, tagged, theirs = timed([lambda q, index=index: index.search(q, args.k),
+                                      lambda q, index=index: index.search(q, args.k, frozenset({"tagged"})),
+                                      lambda q, flat=flat: flat.search(q[None, :], args.k)], queries)
         agree = np.mean([index.search(q, 1)[0][0].class_id - 1 == flat.search(q[None, :], 1)[1][0, 0]
                          for q in queries])
         used = n * (128 + 4 + 8 + 4)
@@ -66,7 +66,6 @@ def main() -> None:
         f50, _ = percentiles(theirs)
         print(f"{n:>9} {p50:>8.2f}ms {p95:>8.2f}ms {percentiles(tagged)[0]:>6.2f}ms {f50:>8.2f}ms "
               f"{p50 / f50:>6.2f} {used / n:>10.0f} {index.nbytes / n:>11.0f} {agree:>10.0%}")
-        del flat, index, vectors
 
 
 if __name__ == "__main__":

@@ -101,7 +101,8 @@ class FaceRecognition:
                 raise InvalidArgument(f"{field_name}[{i}]: image of {len(data)} bytes is larger than the limit "
                                       f"of {self.settings.max_image_bytes} bytes")
         results = []
-        for i, outcome in enumerate(await asyncio.gather(*(self.engine.analyze(i) for i in images), return_exceptions=True)):
+        outcomes = await asyncio.gather(*(self.engine.analyze(data) for data in images), return_exceptions=True)
+        for i, outcome in enumerate(outcomes):
             if isinstance(outcome, InvalidImage):
                 raise InvalidArgument(f"{field_name}[{i}]: {outcome}")
             if isinstance(outcome, BaseException):
@@ -126,7 +127,8 @@ class FaceRecognition:
         faces = [a.face for a in analyses if a.face is not None]
         status = await self.store.get_status(bcid)
         if not faces:
-            return Enrollment(EnrollmentAction.ENROLLMENT_FAILED, analyses, 0, status, [no_usable_face_error(analyses)])
+            return Enrollment(EnrollmentAction.ENROLLMENT_FAILED, analyses, 0, status,
+                              [no_usable_face_error(analyses)])
         if status.available and status.encoder_version != ENCODER_VERSION:
             await self._upgrade(client, bcid)
         now = time.time()

@@ -92,7 +92,8 @@ def wait_until_serving(target: str, process: subprocess.Popen, log_path: Path, t
             if process.poll() is not None:
                 raise RuntimeError(f"service exited with {process.returncode}:\n{log_path.read_text()[-4000:]}")
             try:
-                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
+                response = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                if response.status == health_pb2.HealthCheckResponse.SERVING:
                     return
             except grpc.RpcError:
                 pass

@@ -7,21 +7,10 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from PIL import Image
 
-from bws_proto import bwsmessages_pb2 as msg
 from bws_proto import facerecognition_pb2 as fr
 from tests.conftest import face
 from tests.e2e.helpers import Caller, new_class_id
 
-
-@pytest.fixture(scope="module")
-def channel(service):
-    with service.channel() as channel:
-        yield channel
-
-
-@pytest.fixture(scope="module")
-def a(service, channel):
-    return Caller(channel, service.clients["tenant-a"])
 
 
 def _bomb() -> bytes:

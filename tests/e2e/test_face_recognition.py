@@ -12,16 +12,6 @@ from tests.e2e.helpers import Caller, blank, dark, new_class_id
 Action = fr.FaceEnrollmentResponse.EnrollmentAction
 
 
-@pytest.fixture(scope="module")
-def channel(service):
-    with service.channel() as channel:
-        yield channel
-
-
-@pytest.fixture(scope="module")
-def a(service, channel):
-    return Caller(channel, service.clients["tenant-a"])
-
 
 def checks(properties):
     return {q.check: q for q in properties.quality_assessments}

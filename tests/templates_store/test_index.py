@@ -1,5 +1,4 @@
 import numpy as np
-import pytest
 
 from templates_store.index import PartitionIndex, SearchIndex, quantize
 from templates_store.bcid import PartitionId

@@ -5,20 +5,13 @@ import itertools
 import numpy as np
 import pytest
 import redis
-import redis.asyncio as aredis
 
-from templates_store import Bcid, KeyRing, PartitionId, TemplateNotFound, TemplateStore
+from templates_store import Bcid, PartitionId, TemplateNotFound
 from templates_store.crypto import is_sealed
 from templates_store.templates import EnhancedTemplate, Thumbnail, normalize
 
 _partitions = itertools.count(1)
 
-
-@pytest.fixture
-async def store(redis_server):
-    client = aredis.from_url(redis_server.url)
-    yield TemplateStore(client, KeyRing.generate("k1"))
-    await client.aclose()
 
 
 @pytest.fixture

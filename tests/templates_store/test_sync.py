@@ -2,21 +2,13 @@
 import itertools
 
 import numpy as np
-import pytest
-import redis.asyncio as aredis
 
-from templates_store import Bcid, KeyRing, PartitionId, SearchIndex, TemplateStore
+from templates_store import Bcid, PartitionId, SearchIndex
 from templates_store.sync import IndexSync
 from templates_store.templates import EnhancedTemplate, normalize
 
 _storages = itertools.count(1)
 
-
-@pytest.fixture
-async def store(redis_server):
-    client = aredis.from_url(redis_server.url)
-    yield TemplateStore(client, KeyRing.generate("k1"))
-    await client.aclose()
 
 
 def _vector(seed):
@@ -52,7 +44,8 @@ async def test_load_then_follow_changes_made_by_another_writer(store):
 
 async def test_templates_of_another_encoder_version_are_not_indexed(store):
     partition = PartitionId(f"sync-{next(_storages)}", 1)
-    await store.update_template(Bcid(partition, 1), lambda c: EnhancedTemplate.empty(0).merged(_vector(1), [], 1), False)
+    old_encoder = lambda current: EnhancedTemplate.empty(0).merged(_vector(1), [], 1)
+    await store.update_template(Bcid(partition, 1), old_encoder, False)
     index = SearchIndex()
     await IndexSync(store, index, encoder_version=1).load_all()
     assert index.sizes()[partition] == 0
