@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import grpc
 import redis.asyncio as redis
+from aiohttp import web
 from grpc_health.v1 import health
+
+from bws_proto import bioidwebservice_pb2, facerecognition_pb2
 
 from gateway.auth import Authenticator
 from gateway.clients import ClientRegistry, development_registry
 from gateway.config import Settings
 from gateway.engine import ENCODER_VERSION, EngineOptions, EnginePool, ImageLimits
 from gateway.recognition import FaceRecognition
-from gateway.rpc.server import build_server, set_serving
+from gateway.rest.mux import Transcoder, build_http_app
+from gateway.rest.openapi import openapi_document
+from gateway.rest.routes import routes_of
+from gateway.rpc.server import MAX_MESSAGE_BYTES, build_server, set_serving
 from templates_store import KeyRing, SearchIndex, TemplateStore
 from templates_store.embedded import EmbeddedRedis
 from templates_store.sync import IndexSync
@@ -51,6 +61,7 @@ def load_clients(settings: Settings) -> ClientRegistry:
 @dataclass
 class App:
     settings: Settings
+    authenticator: Authenticator
     pool: EnginePool
     store: TemplateStore
     index: SearchIndex
@@ -59,28 +70,53 @@ class App:
     health: health.aio.HealthServicer
     embedded_redis: EmbeddedRedis | None = None
     grpc_port: int = 0
+    http_port: int = 0
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     async def start(self) -> None:
         self.grpc_server = build_server(self.recognition, self.authenticator, self.settings.version, self.health)
         self.grpc_port = self.grpc_server.add_insecure_port(f"{self.settings.bind_host}:{self.settings.grpc_port}")
+        # REST calls reach the gRPC server through a private unix socket.
+        self._socket_dir = Path(tempfile.mkdtemp(prefix="bws-grpc-"))
+        internal = f"unix:{self._socket_dir / 'grpc.sock'}"
+        self.grpc_server.add_insecure_port(internal)
         await set_serving(self.health, False)
         await self.grpc_server.start()
-        log.info("gRPC listening", extra={"port": self.grpc_port})
+        self.loopback = grpc.aio.insecure_channel(internal, options=[
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)])
+        await self._start_http()
+        log.info("listening", extra={"grpc_port": self.grpc_port, "http_port": self.http_port})
         await self.pool.start()
         await self.sync.load_all()
         self._tasks.append(asyncio.create_task(self.sync.run(), name="index-sync"))
         await set_serving(self.health, True)
         log.info("ready", extra={"templates": sum(self.index.sizes().values()), "workers": self.pool.workers})
 
-    @property
-    def ready(self) -> bool:
-        return self.sync.ready.is_set()
+    async def _start_http(self) -> None:
+        routes = routes_of([facerecognition_pb2.DESCRIPTOR, bioidwebservice_pb2.DESCRIPTOR])
+        openapi = openapi_document(routes, "BWS-compatible face recognition", self.settings.version)
+        http_app = build_http_app(Transcoder(routes, self.loopback), self.readiness, openapi)
+        self.http_runner = web.AppRunner(http_app, access_log=None)
+        await self.http_runner.setup()
+        site = web.TCPSite(self.http_runner, self.settings.bind_host, self.settings.http_port)
+        await site.start()
+        self.http_port = site._server.sockets[0].getsockname()[1]
+
+    async def readiness(self) -> dict[str, bool]:
+        try:
+            store = await asyncio.wait_for(self.store.ping(), 2)
+        except Exception:
+            store = False
+        return {"store": store, "index": self.sync.ready.is_set()}
 
     async def stop(self) -> None:
         await set_serving(self.health, False)
         await self.health.enter_graceful_shutdown()
+        await self.http_runner.shutdown()
         await self.grpc_server.stop(self.settings.grace_seconds)
+        await self.http_runner.cleanup()
+        await self.loopback.close()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -88,6 +124,7 @@ class App:
         await self.store.redis.aclose()
         if self.embedded_redis:
             self.embedded_redis.stop()
+        shutil.rmtree(self._socket_dir, ignore_errors=True)
 
 
 def create_app(settings: Settings) -> App:
@@ -101,9 +138,8 @@ def create_app(settings: Settings) -> App:
     index = SearchIndex()
     pool = EnginePool(settings.workers or None, EngineOptions(
         image_limits=ImageLimits(max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels)))
-    app = App(settings=settings, pool=pool, store=store, index=index,
-              sync=IndexSync(store, index, ENCODER_VERSION, settings.index_poll_seconds),
-              recognition=FaceRecognition(settings, pool, store, index),
-              health=health.aio.HealthServicer(), embedded_redis=embedded)
-    app.authenticator = Authenticator(load_clients(settings), settings.jwt_leeway_seconds)
-    return app
+    return App(settings=settings, authenticator=Authenticator(load_clients(settings), settings.jwt_leeway_seconds),
+               pool=pool, store=store, index=index,
+               sync=IndexSync(store, index, ENCODER_VERSION, settings.index_poll_seconds),
+               recognition=FaceRecognition(settings, pool, store, index),
+               health=health.aio.HealthServicer(), embedded_redis=embedded)

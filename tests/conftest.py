@@ -53,6 +53,7 @@ CLIENT_SPECS = {
     "tenant-a-encrypted": ("acme", 2, True, None),
     "tenant-b": ("globex", 1, False, None),
     "search-only-tenant": ("acme", 3, False, None),
+    "fuzz-tenant": ("fuzz", 1, False, None),
     "tenant-a-readonly": ("acme", 1, False, ["verify", "status", "count"]),
 }
 
@@ -64,6 +65,7 @@ class Service:
     clients: dict[str, TestClient]
     redis_url: str
     log_path: Path
+    http_url: str
 
     def channel(self) -> grpc.Channel:
         return grpc.insecure_channel(self.grpc_target, options=[("grpc.max_send_message_length", 64 << 20),
@@ -128,6 +130,6 @@ def service(tmp_path_factory, redis_server) -> Service:
     tmp = tmp_path_factory.mktemp("service")
     clients = write_clients_file(tmp / "clients.json")
     (tmp / "keys.json").write_text(KeyRing.generate("test1").to_json())
-    target, process, log_path, _ = start_service(tmp, redis_server.url, tmp / "clients.json", tmp / "keys.json")
-    yield Service(target, process, clients, redis_server.url, log_path)
+    target, process, log_path, env = start_service(tmp, redis_server.url, tmp / "clients.json", tmp / "keys.json")
+    yield Service(target, process, clients, redis_server.url, log_path, f"http://127.0.0.1:{env['BWS_HTTP_PORT']}")
     stop_service(process)

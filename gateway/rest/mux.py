@@ -1,0 +1,117 @@
+"""The HTTP front: match a route, transcode, call gRPC, transcode back.
+
+Like grpc-gateway's runtime, the pieces are separate and small: routes
+(routes.py), marshaler (marshal.py), error handler (errors.py); this module
+only strings them together on aiohttp.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Awaitable, Callable
+
+import grpc
+from aiohttp import web
+
+from gateway.rest import errors, marshal
+from gateway.rest.routes import Route
+
+log = logging.getLogger("bws.rest")
+
+MAX_BODY_BYTES = 50 * 1024 * 1024
+FORWARDED_REQUEST_HEADERS = {"authorization": "authorization", "reference-number": "reference-number"}
+RETURNED_METADATA = ("jobid", "bws-version", "reference-number", "date", "response-time-ms")
+DEFAULT_DEADLINE_SECONDS = 120.0
+
+
+def json_response(status: int, body: bytes, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, body=body, content_type="application/json", headers=headers)
+
+
+def error_response(code: grpc.StatusCode, message: str, headers: dict[str, str] | None = None,
+                   status: int | None = None) -> web.Response:
+    return json_response(status or errors.http_status(code), errors.error_body(code, message), headers)
+
+
+class Transcoder:
+    def __init__(self, routes: list[Route], channel: grpc.aio.Channel) -> None:
+        self.routes = routes
+        self.channel = channel
+        self._calls = {route.grpc_path: channel.unary_unary(
+            route.grpc_path,
+            request_serializer=lambda m: m.SerializeToString(),
+            response_deserializer=marshal.message_class(route.method.output_type).FromString,
+        ) for route in routes}
+
+    def find(self, http_method: str, path: str) -> tuple[Route, dict[str, str]] | tuple[None, list[str]]:
+        allowed = []
+        for route in self.routes:
+            values = route.match(path)
+            if values is None:
+                continue
+            if route.http_method == http_method:
+                return route, values
+            allowed.append(route.http_method)
+        return None, allowed
+
+    async def handle(self, request: web.Request) -> web.Response:
+        route, found = self.find(request.method, request.path)
+        if route is None:
+            if found:
+                return error_response(grpc.StatusCode.UNIMPLEMENTED, f"method {request.method} not allowed",
+                                      {"Allow": ", ".join(sorted(set(found)))}, status=405)
+            return error_response(grpc.StatusCode.NOT_FOUND, f"no route for {request.path}")
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return error_response(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                  f"request body over {MAX_BODY_BYTES} bytes", status=413)
+        try:
+            body = await request.read() if route.body else b""
+            query = {key: request.query.getall(key) for key in request.query.keys()}
+            message = marshal.request_from_http(route, found, query, body)
+        except web.HTTPRequestEntityTooLarge:
+            return error_response(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                  f"request body over {MAX_BODY_BYTES} bytes", status=413)
+        except marshal.BadRequest as exc:
+            return error_response(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        metadata = tuple((key, request.headers[header]) for header, key in FORWARDED_REQUEST_HEADERS.items()
+                         if header in request.headers)
+        call = self._calls[route.grpc_path](message, metadata=metadata, timeout=DEFAULT_DEADLINE_SECONDS)
+        try:
+            response = await call
+        except grpc.aio.AioRpcError as failure:
+            headers = _headers(failure.initial_metadata(), failure.trailing_metadata())
+            return error_response(failure.code(), failure.details() or failure.code().name, headers)
+        headers = _headers(await call.initial_metadata(), await call.trailing_metadata())
+        return json_response(200, marshal.to_json(response), headers)
+
+
+def _headers(*metadata_sets) -> dict[str, str]:
+    headers = {}
+    for metadata in metadata_sets:
+        for key, value in metadata or ():
+            if key in RETURNED_METADATA and isinstance(value, str):
+                headers[key] = value
+    return headers
+
+
+def build_http_app(transcoder: Transcoder, ready: Callable[[], Awaitable[dict[str, bool]]],
+                   openapi: dict) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    openapi_body = json.dumps(openapi).encode()
+
+    async def livez(_: web.Request) -> web.Response:
+        return json_response(200, b'{"status":"alive"}')
+
+    async def readyz(_: web.Request) -> web.Response:
+        checks = await ready()
+        ok = all(checks.values())
+        return json_response(200 if ok else 503, json.dumps({"ready": ok, "checks": checks}).encode())
+
+    async def openapi_json(_: web.Request) -> web.Response:
+        return json_response(200, openapi_body)
+
+    app.router.add_get("/livez", livez)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/openapi.json", openapi_json)
+    app.router.add_route("*", "/{tail:.*}", transcoder.handle)
+    return app
