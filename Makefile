@@ -24,12 +24,13 @@ proto: install
 	$(PY) protos/generate.py
 
 lint: install
-	$(VENV)/bin/ruff check gateway templates_store tests bench protos/generate.py
+	$(VENV)/bin/ruff check gateway templates_store bws_cli tests bench protos/generate.py
 
 bench: install
 	$(PY) bench/bench_search.py
 	$(PY) bench/bench_service.py
 	$(PY) bench/calibrate_threshold.py
+	$(PY) bench/bench_rest.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -97,7 +97,8 @@ def _request_body(route: Route, schemas: _Schemas) -> dict | None:
 def openapi_document(routes: list[Route], title: str, version: str) -> dict:
     schemas = _Schemas()
     paths: dict[str, dict] = {}
-    error = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    error_schema = {"$ref": "#/components/schemas/Error"}
+    error = {"description": "error", "content": {"application/json": {"schema": error_schema}}}
     for route in routes:
         method = route.method
         operation = {

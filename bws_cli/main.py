@@ -1,0 +1,265 @@
+"""bws: call a BWS-compatible service from the command line.
+
+    bws token --clientid ID --key KEY
+    bws enroll --classid 4711 face1.jpg face2.jpg
+    bws verify --classid 4711 probe.jpg
+    bws search --tags staff probe.jpg
+    bws --rest --host localhost:8080 classcount
+
+Credentials come from --clientid/--key or BWS_CLIENT_ID/BWS_CLIENT_KEY (the
+key in base64); the JWT is created here, valid for a few minutes.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import os
+import sys
+import time
+from pathlib import Path
+
+import jwt
+from google.protobuf import json_format
+from tqdm import tqdm
+
+from bws_proto import bioidwebservice_pb2 as bws
+from bws_proto import bwsmessages_pb2 as msg
+from bws_proto import facerecognition_pb2 as fr
+from bws_cli.transport import CallFailed, GrpcTransport, RestTransport
+
+
+def make_token(client_id: str, key: bytes, lifetime: int = 300) -> str:
+    now = int(time.time())
+    return jwt.encode({"sub": client_id, "iss": client_id, "aud": "BWS", "iat": now, "nbf": now,
+                       "exp": now + lifetime}, key, algorithm="HS256")
+
+
+def _key(text: str | None) -> bytes:
+    if not text:
+        raise SystemExit("bws: a client key is needed (--key or BWS_CLIENT_KEY, base64)")
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error:
+        raise SystemExit("bws: --key must be base64") from None
+
+
+def _read_images(paths: list[str], tags: dict[int, list[str]] | None = None) -> list[msg.ImageData]:
+    images = []
+    for i, path in enumerate(tqdm(paths, desc="reading images", unit="img", disable=len(paths) < 2,
+                                  file=sys.stderr)):
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise SystemExit(f"bws: cannot read {path}: {exc.strerror}") from None
+        images.append(msg.ImageData(image=data, tags=(tags or {}).get(i, [])))
+    return images
+
+
+def _tags(text: str | None) -> list[str]:
+    return [t for t in (text or "").split(",") if t]
+
+
+def _quality(properties: msg.ImageProperties) -> str:
+    failed = [f"{q.check}: {q.message}" for q in properties.quality_assessments if q.message]
+    faces = f"{len(properties.faces)} face(s)"
+    return f"{faces}, quality {properties.quality_score:.2f}" + (f" ({'; '.join(failed)})" if failed else "")
+
+
+def _errors(errors) -> str:
+    return "".join(f"\n  error {e.error_code}: {e.message}" for e in errors)
+
+
+def _summary(command: str, reply) -> str:
+    m = reply.message
+    if command == "enroll":
+        action = fr.FaceEnrollmentResponse.EnrollmentAction.Name(m.performed_action)
+        lines = [f"{action}: {m.enrolled_images} image(s) enrolled; template has "
+                 f"{m.template_status.feature_vectors} feature vector(s)"]
+        lines += [f"  image {i}: {_quality(p)}" for i, p in enumerate(m.image_properties)]
+        return "\n".join(lines) + _errors(m.errors)
+    if command == "verify":
+        return f"{'VERIFIED' if m.verified else 'NOT verified'} (score {m.score:.3f}); " \
+               f"{_quality(m.image_properties)}" + _errors(m.errors)
+    if command == "search":
+        lines = []
+        for i, result in enumerate(m.result):
+            found = ", ".join(f"{x.classId} ({x.score:.3f})" for x in result.matches) or "no match"
+            lines.append(f"image {i}: {found}")
+        return "\n".join(lines) + _errors(m.errors)
+    if command == "gettemplate":
+        if not m.available:
+            return f"class {m.classId}: no template"
+        return (f"class {m.classId}: enrolled {m.enrolled.ToJsonString()}, {m.feature_vectors} feature vector(s), "
+                f"{m.thumbnails_stored} thumbnail(s), encoder {m.encoder_version}, tags {list(m.tags)}")
+    if command == "classcount":
+        return f"{m.number_of_classes} class(es)"
+    if command in ("livedetect", "photoverify"):
+        text = f"{'LIVE' if m.live else 'NOT live'} (liveness score {m.liveness_score:.3f})"
+        if command == "photoverify":
+            level = bws.PhotoVerifyResponse.AccuracyLevel.Name(m.verification_level)
+            text = f"{level} (score {m.verification_score:.3f}); " + text
+        return text + _errors(m.errors)
+    return "OK"
+
+
+def build_request(args) -> tuple[str, str, object]:
+    c = args.command
+    if c == "enroll":
+        return "FaceRecognition", "Enroll", fr.FaceEnrollmentRequest(classId=args.classid,
+                                                                       images=_read_images(args.images))
+    if c == "verify":
+        (image,) = _read_images([args.image])
+        return "FaceRecognition", "Verify", fr.FaceVerificationRequest(classId=args.classid, image=image)
+    if c == "search":
+        return "FaceRecognition", "Search", fr.FaceSearchRequest(images=_read_images(args.images),
+                                                                   tags=_tags(args.tags), top_matches=args.top)
+    if c == "settags":
+        return "FaceRecognition", "SetTemplateTags", fr.SetTemplateTagsRequest(classId=args.classid,
+                                                                                 tags=_tags(args.tags))
+    if c == "gettemplate":
+        return "FaceRecognition", "GetTemplateStatus", fr.FaceTemplateStatusRequest(
+            classId=args.classid, download_thumbnails=bool(args.thumbnails))
+    if c == "classcount":
+        return "FaceRecognition", "GetClassCount", fr.GetClassCountRequest(tags=_tags(args.tags))
+    if c == "deletetemplate":
+        return "FaceRecognition", "DeleteTemplate", fr.DeleteTemplateRequest(classId=args.classid)
+    if c == "livedetect":
+        challenge = {1: [args.challenge]} if args.challenge else None
+        return "BioIDWebService", "LivenessDetection", bws.LivenessDetectionRequest(
+            live_images=_read_images(args.images, challenge))
+    if c == "photoverify":
+        photo = _read_images([args.photo])[0].image
+        return "BioIDWebService", "PhotoVerify", bws.PhotoVerifyRequest(
+            live_images=_read_images(args.images), photo=photo, disable_liveness_detection=args.no_liveness)
+    raise SystemExit(f"bws: unknown command {c}")
+
+
+def _common_options(p: argparse.ArgumentParser, defaults: bool) -> None:
+    """The connection options, accepted before or after the command."""
+    default = (lambda value: value) if defaults else (lambda value: argparse.SUPPRESS)
+    p.add_argument("--host", default=default(None), help="gRPC host:port (default localhost:50051) or, with "
+                                                         "--rest, the base URL (default http://localhost:8080)")
+    p.add_argument("--rest", action="store_true", default=default(False), help="use the REST API instead of gRPC")
+    p.add_argument("--clientid", default=default(os.environ.get("BWS_CLIENT_ID")))
+    p.add_argument("--key", default=default(os.environ.get("BWS_CLIENT_KEY")), help="client key, base64")
+    p.add_argument("--reference-number", default=default(None), help="sent as reference-number, echoed back")
+    p.add_argument("--deadline", type=float, default=default(60.0), help="seconds to wait for the answer")
+    p.add_argument("-v", "--verbose", action="store_true", default=default(False),
+                   help="print the full response and headers")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bws", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common_options(p, defaults=True)
+    common = argparse.ArgumentParser(add_help=False)
+    _common_options(common, defaults=False)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def command(name: str, **kw) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kw)
+
+    token = command("token", help="print a JWT for curl or grpcurl")
+    token.add_argument("--lifetime", type=int, default=600)
+    for name in ("enroll", "search", "livedetect"):
+        cmd = command(name)
+        cmd.add_argument("images", nargs="+")
+    sub.choices["enroll"].add_argument("--classid", type=int, required=True)
+    sub.choices["search"].add_argument("--tags", help="comma-separated: only templates with all of them")
+    sub.choices["search"].add_argument("--top", action="store_true", help="best matches whatever their score")
+    sub.choices["livedetect"].add_argument("--challenge", choices=["up", "down", "left", "right"],
+                                           help="tag the second image with the head movement asked for")
+    verify = command("verify")
+    verify.add_argument("--classid", type=int, required=True)
+    verify.add_argument("image")
+    settags = command("settags")
+    settags.add_argument("--classid", type=int, required=True)
+    settags.add_argument("--tags", required=True, help="comma-separated; replaces all tags")
+    get = command("gettemplate")
+    get.add_argument("--classid", type=int, required=True)
+    get.add_argument("--thumbnails", metavar="DIR", help="download the face thumbnails into DIR")
+    count = command("classcount")
+    count.add_argument("--tags")
+    delete = command("deletetemplate")
+    delete.add_argument("--classid", type=int, required=True)
+    photo = command("photoverify")
+    photo.add_argument("--photo", required=True, help="the ID photo")
+    photo.add_argument("--no-liveness", action="store_true")
+    photo.add_argument("images", nargs="+")
+    command("healthcheck", help="is the service ready?")
+    return p
+
+
+def _health(args) -> int:
+    if args.rest:
+        import http.client
+        from urllib.parse import urlsplit
+
+        url = urlsplit(args.host if "://" in args.host else f"http://{args.host}")
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=args.deadline)
+        try:
+            connection.request("GET", "/readyz")
+            response = connection.getresponse()
+            body = response.read().decode()
+        except OSError as exc:
+            print(f"NOT SERVING: {exc}")
+            return 1
+        print(("SERVING" if response.status == 200 else "NOT SERVING") + (f" {body}" if args.verbose else ""))
+        return 0 if response.status == 200 else 1
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    with grpc.insecure_channel(args.host) as channel:
+        try:
+            status = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=args.deadline)
+        except grpc.RpcError as error:
+            print(f"NOT SERVING: {error.code().name}")
+            return 1
+    name = health_pb2.HealthCheckResponse.ServingStatus.Name(status.status)
+    print(name)
+    return 0 if name == "SERVING" else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    args.host = args.host or ("http://localhost:8080" if args.rest else "localhost:50051")
+    if args.command == "healthcheck":
+        return _health(args)
+    if not args.clientid:
+        raise SystemExit("bws: a client id is needed (--clientid or BWS_CLIENT_ID)")
+    token = make_token(args.clientid, _key(args.key), getattr(args, "lifetime", 300))
+    if args.command == "token":
+        print(token)
+        return 0
+    service, method, request = build_request(args)
+    metadata = [("authorization", f"Bearer {token}")]
+    if args.reference_number:
+        metadata.append(("reference-number", args.reference_number))
+    transport = RestTransport(args.host) if args.rest else GrpcTransport(args.host)
+    size = request.ByteSize()
+    with tqdm(total=size, unit="B", unit_scale=True, desc="uploading", file=sys.stderr,
+              disable=size < 1024 * 1024) as bar:
+        try:
+            reply = transport.call(service, method, request, metadata, args.deadline, bar.update)
+        except CallFailed as failure:
+            print(f"failed: {failure.code}: {failure.message}", file=sys.stderr)
+            if args.verbose:
+                for key, value in sorted(failure.headers.items()):
+                    print(f"{key}: {value}", file=sys.stderr)
+            return 1
+    print(_summary(args.command, reply))
+    if args.command == "gettemplate" and args.thumbnails:
+        folder = Path(args.thumbnails)
+        folder.mkdir(parents=True, exist_ok=True)
+        for i, thumbnail in enumerate(reply.message.thumbnails):
+            (folder / f"{args.classid}-{i}.png").write_bytes(thumbnail.image)
+        print(f"{len(reply.message.thumbnails)} thumbnail(s) written to {folder}")
+    if args.verbose:
+        for key, value in sorted(reply.headers.items()):
+            print(f"{key}: {value}")
+        print(json_format.MessageToJson(reply.message))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
