@@ -20,7 +20,8 @@ from bws_proto import bioidwebservice_pb2, facerecognition_pb2
 from gateway.auth import Authenticator
 from gateway.clients import ClientRegistry, development_registry
 from gateway.config import Settings
-from gateway.engine import ENCODER_VERSION, EngineOptions, EnginePool, ImageLimits
+from gateway.engine import ENCODER_VERSION, EngineOptions, EnginePool, ImageLimits, PadOptions, VideoLimits
+from gateway.liveness import Liveness
 from gateway.recognition import FaceRecognition
 from gateway.rest.mux import Transcoder, build_http_app
 from gateway.rest.openapi import openapi_document
@@ -67,6 +68,7 @@ class App:
     index: SearchIndex
     sync: IndexSync
     recognition: FaceRecognition
+    liveness: Liveness
     health: health.aio.HealthServicer
     embedded_redis: EmbeddedRedis | None = None
     grpc_port: int = 0
@@ -74,7 +76,8 @@ class App:
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     async def start(self) -> None:
-        self.grpc_server = build_server(self.recognition, self.authenticator, self.settings.version, self.health)
+        self.grpc_server = build_server(self.recognition, self.liveness, self.authenticator, self.settings.version,
+                                        self.health)
         self.grpc_port = self.grpc_server.add_insecure_port(f"{self.settings.bind_host}:{self.settings.grpc_port}")
         # REST calls reach the gRPC server through a private unix socket.
         self._socket_dir = Path(tempfile.mkdtemp(prefix="bws-grpc-"))
@@ -127,6 +130,19 @@ class App:
         shutil.rmtree(self._socket_dir, ignore_errors=True)
 
 
+def engine_options(settings: Settings) -> EngineOptions:
+    pad = None
+    if settings.pad_model:
+        if not settings.pad_model.is_file():
+            raise ValueError(f"BWS_PAD_MODEL: no file {settings.pad_model}")
+        pad = PadOptions(str(settings.pad_model), settings.pad_input_size, (settings.pad_mean,) * 3,
+                         (settings.pad_std,) * 3, settings.pad_live_index)
+    return EngineOptions(
+        image_limits=ImageLimits(max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels),
+        video_limits=VideoLimits(max_bytes=settings.video_max_bytes, max_seconds=settings.video_max_seconds),
+        pad=pad)
+
+
 def create_app(settings: Settings) -> App:
     embedded = None
     redis_url = settings.redis_url
@@ -136,10 +152,9 @@ def create_app(settings: Settings) -> App:
         log.info("embedded Redis started", extra={"data_dir": str(embedded.data_dir)})
     store = TemplateStore(redis.from_url(redis_url), load_keys(settings))
     index = SearchIndex()
-    pool = EnginePool(settings.workers or None, EngineOptions(
-        image_limits=ImageLimits(max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels)))
+    pool = EnginePool(settings.workers or None, engine_options(settings))
     return App(settings=settings, authenticator=Authenticator(load_clients(settings), settings.jwt_leeway_seconds),
                pool=pool, store=store, index=index,
                sync=IndexSync(store, index, ENCODER_VERSION, settings.index_poll_seconds),
-               recognition=FaceRecognition(settings, pool, store, index),
+               recognition=FaceRecognition(settings, pool, store, index), liveness=Liveness(settings, pool),
                health=health.aio.HealthServicer(), embedded_redis=embedded)

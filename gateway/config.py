@@ -26,6 +26,15 @@ class Settings:
     max_images: int = 20
     max_image_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 40_000_000
+    # Liveness: nose parallax (in eye distances) at which motion_liveness_score is 0.5.
+    liveness_parallax: float = 0.06
+    pad_model: Path | None = None  # an ONNX presentation-attack-detection model (passive liveness)
+    pad_input_size: int = 224
+    pad_mean: float = 0.5  # input normalisation: (pixel / 255 - mean) / std, every channel
+    pad_std: float = 0.5
+    pad_live_index: int = 1
+    video_max_bytes: int = 50 * 1024 * 1024
+    video_max_seconds: float = 20.0
     jwt_leeway_seconds: int = 30
     index_poll_seconds: float = 0.25
     grace_seconds: float = 30.0

@@ -8,9 +8,12 @@
     analysis = await pool.analyze(jpeg_bytes)
 """
 from gateway.engine.dlib_engine import ENCODER_VERSION, EngineOptions, FaceEngine
+from gateway.engine.pad import PadOptions
 from gateway.engine.pool import EnginePool, EngineUnavailable
 from gateway.engine.quality import QualityLimits
 from gateway.engine.types import Face, ImageAnalysis, ImageLimits, InvalidImage, Point, QualityCheck
+from gateway.engine.video import InvalidVideo, VideoLimits
 
 __all__ = ["ENCODER_VERSION", "EngineOptions", "FaceEngine", "EnginePool", "EngineUnavailable", "QualityLimits",
-           "Face", "ImageAnalysis", "ImageLimits", "InvalidImage", "Point", "QualityCheck"]
+           "Face", "ImageAnalysis", "ImageLimits", "InvalidImage", "InvalidVideo", "PadOptions", "Point",
+           "QualityCheck", "VideoLimits"]

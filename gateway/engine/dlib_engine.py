@@ -10,10 +10,12 @@ from dataclasses import dataclass
 import dlib
 import numpy as np
 
-from gateway.engine import quality
+from gateway.engine import liveness, quality
 from gateway.engine.images import decode_image, decode_png, encode_png
 from gateway.engine.models import FACE_DESCRIPTOR, SHAPE_PREDICTOR_68, model_path
+from gateway.engine.pad import PadModel, PadOptions
 from gateway.engine.types import Face, ImageAnalysis, ImageLimits, Point, QualityCheck
+from gateway.engine.video import VideoLimits, decode_frames
 
 # Bumped whenever descriptors stop being comparable with stored ones.
 ENCODER_VERSION = 1
@@ -26,6 +28,9 @@ class EngineOptions:
     image_limits: ImageLimits = ImageLimits()
     quality_limits: quality.QualityLimits = quality.QualityLimits()
     detect_max_side: int = 1024  # images are scaled down to this for detection only
+    small_face_max_side: int = 2048  # the same for ID photos (scans with a small face)
+    video_limits: VideoLimits = VideoLimits()
+    pad: PadOptions | None = None  # a presentation-attack-detection model, when the deployment has one
 
 
 class FaceEngine:
@@ -34,26 +39,48 @@ class FaceEngine:
         self._detector = dlib.get_frontal_face_detector()
         self._shapes = dlib.shape_predictor(model_path(SHAPE_PREDICTOR_68))
         self._descriptor = dlib.face_recognition_model_v1(model_path(FACE_DESCRIPTOR))
+        self._pad = PadModel(options.pad) if options.pad else None
 
-    def analyze(self, data: bytes, want_descriptors: bool = True) -> ImageAnalysis:
+    def analyze(self, data: bytes, want_descriptors: bool = True, want_texture: bool = False,
+                small_faces: bool = False) -> ImageAnalysis:
         pixels, rotated = decode_image(data, self.options.image_limits)
+        return self.analyze_pixels(pixels, rotated, want_descriptors, want_texture, small_faces)
+
+    def analyze_video(self, data: bytes, want_texture: bool = False) -> list[tuple[int, ImageAnalysis]]:
+        """The frames that show the face moving most, fully analysed: the first
+        frame with one face, and the later one with the most parallax against it
+        (fewer when fewer frames hold one face)."""
+        frames = decode_frames(data, self.options.video_limits)
+        located = [(n, pixels, self.analyze_pixels(pixels, want_descriptors=False)) for n, pixels in frames]
+        single = [item for item in located if len(item[2].faces) == 1]
+        if not single:
+            return [(n, analysis) for n, _, analysis in located[:2]]
+        chosen = [single[0]]
+        if len(single) > 1:
+            reference = single[0][2].faces[0].landmarks
+            chosen.append(max(single[1:], key=lambda item: liveness.parallax(reference, item[2].faces[0].landmarks)))
+        return [(n, self.analyze_pixels(pixels, want_texture=want_texture)) for n, pixels, _ in chosen]
+
+    def analyze_pixels(self, pixels: np.ndarray, rotated: int = 0, want_descriptors: bool = True,
+                       want_texture: bool = False, small_faces: bool = False) -> ImageAnalysis:
         height, width = pixels.shape[:2]
-        boxes = self._detect(pixels)
+        max_side = self.options.small_face_max_side if small_faces else self.options.detect_max_side
+        boxes = self._detect(pixels, max_side)
         image_checks = (
             QualityCheck("FaceFound", 1.0 if boxes else 0.0, "" if boxes else "no face found", bool(boxes)),
             QualityCheck("SingleFaceOnImage", 1.0 if len(boxes) == 1 else 0.0,
                          "" if len(boxes) <= 1 else f"{len(boxes)} faces found, one expected", len(boxes) == 1),
         )
-        faces = tuple(self._face(pixels, box, want_descriptors and len(boxes) == 1) for box in boxes)
+        faces = tuple(self._face(pixels, box, want_descriptors and len(boxes) == 1, want_texture) for box in boxes)
         return ImageAnalysis(width, height, rotated, faces, image_checks)
 
     def describe_chip(self, png: bytes) -> np.ndarray:
         """The descriptor of a stored, already aligned face chip (template upgrades)."""
         return _unit(np.array(self._descriptor.compute_face_descriptor(decode_png(png)), np.float32))
 
-    def _detect(self, pixels: np.ndarray) -> list[dlib.rectangle]:
+    def _detect(self, pixels: np.ndarray, max_side: int) -> list[dlib.rectangle]:
         height, width = pixels.shape[:2]
-        scale = min(1.0, self.options.detect_max_side / max(height, width))
+        scale = min(1.0, max_side / max(height, width))
         small = pixels if scale == 1.0 else _resize(pixels, scale)
         # Upsampling finds small faces (ID photo scans) but costs 4x: only when needed.
         for upsample in (0, 1):
@@ -64,7 +91,7 @@ class FaceEngine:
         return [dlib.rectangle(int(r.left() / scale), int(r.top() / scale),
                                int(r.right() / scale), int(r.bottom() / scale)) for r in found]
 
-    def _face(self, pixels: np.ndarray, box: dlib.rectangle, describe: bool) -> Face:
+    def _face(self, pixels: np.ndarray, box: dlib.rectangle, describe: bool, texture: bool) -> Face:
         shape = self._shapes(pixels, box)
         landmarks = np.array([(p.x, p.y) for p in shape.parts()], np.float32)
         right_eye = landmarks[36:42].mean(axis=0)  # image-left: the person's right eye
@@ -88,9 +115,10 @@ class FaceEngine:
         features = QualityCheck("FaceFeaturesAvailable", 1.0 if descriptor is not None else 0.0,
                                 "" if descriptor is not None or not failed else failed[0].message,
                                 descriptor is not None)
+        texture_score = self._pad.score(pixels, bounds) if texture and self._pad else 0.0
         return Face(bounds, Point(*map(float, left_eye)), Point(*map(float, right_eye)), landmarks,
                     checks + ((features,) if describe or failed else ()), descriptor,
-                    encode_png(chip) if descriptor is not None else b"")
+                    encode_png(chip) if descriptor is not None else b"", texture_score)
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

@@ -29,9 +29,14 @@ def _start_worker(options: EngineOptions) -> None:
     _engine = FaceEngine(options)
 
 
-def _analyze(data: bytes, want_descriptors: bool) -> ImageAnalysis:
+def _analyze(data: bytes, want_descriptors: bool, want_texture: bool, small_faces: bool) -> ImageAnalysis:
     assert _engine is not None
-    return _engine.analyze(data, want_descriptors)
+    return _engine.analyze(data, want_descriptors, want_texture, small_faces)
+
+
+def _analyze_video(data: bytes, want_texture: bool) -> list[tuple[int, ImageAnalysis]]:
+    assert _engine is not None
+    return _engine.analyze_video(data, want_texture)
 
 
 def _describe_chips(chips: list[bytes]) -> np.ndarray:
@@ -58,11 +63,16 @@ class EnginePool:
         """Starts every worker and waits until each has loaded its models."""
         await asyncio.gather(*(self._run(_warm_up) for _ in range(self.workers)))
 
-    async def analyze(self, data: bytes, want_descriptors: bool = True) -> ImageAnalysis:
-        return await self._run(_analyze, data, want_descriptors)
+    @property
+    def has_texture_liveness(self) -> bool:
+        return self.options.pad is not None
 
-    async def analyze_all(self, images: list[bytes], want_descriptors: bool = True) -> list[ImageAnalysis]:
-        return list(await asyncio.gather(*(self.analyze(i, want_descriptors) for i in images)))
+    async def analyze(self, data: bytes, want_descriptors: bool = True, want_texture: bool = False,
+                      small_faces: bool = False) -> ImageAnalysis:
+        return await self._run(_analyze, data, want_descriptors, want_texture, small_faces)
+
+    async def analyze_video(self, data: bytes, want_texture: bool = False) -> list[tuple[int, ImageAnalysis]]:
+        return await self._run(_analyze_video, data, want_texture)
 
     async def describe_chips(self, chips: list[bytes]) -> np.ndarray:
         return await self._run(_describe_chips, chips)

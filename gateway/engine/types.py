@@ -40,6 +40,7 @@ class Face:
     checks: tuple[QualityCheck, ...]
     descriptor: np.ndarray | None = None  # (128,) float32 unit vector, when features are available
     thumbnail_png: bytes = b""  # the aligned face chip
+    texture_score: float = 0.0  # passive liveness, 0 when not computed
 
     @property
     def usable(self) -> bool:

@@ -6,6 +6,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from bws_proto import bwsmessages_pb2 as msg
 from bws_proto import facerecognition_pb2 as fr
 from gateway.engine import ImageAnalysis
+from gateway.engine.liveness import Motion
 from gateway.recognition import JobError
 from templates_store import TemplateStatus
 
@@ -17,11 +18,15 @@ def timestamp(seconds: float | None) -> Timestamp:
     return stamp
 
 
-def image_properties(analysis: ImageAnalysis, frame_number: int = 0) -> msg.ImageProperties:
+def image_properties(analysis: ImageAnalysis, frame_number: int = 0, motion: Motion | None = None
+                     ) -> msg.ImageProperties:
     return msg.ImageProperties(
         rotated=analysis.rotated,
         faces=[msg.Face(left_eye=msg.PointD(x=f.left_eye.x, y=f.left_eye.y),
-                        right_eye=msg.PointD(x=f.right_eye.x, y=f.right_eye.y)) for f in analysis.faces],
+                        right_eye=msg.PointD(x=f.right_eye.x, y=f.right_eye.y),
+                        texture_liveness_score=f.texture_score,
+                        motion_liveness_score=motion.score if motion else 0.0,
+                        movement_direction=motion.direction if motion else 0.0) for f in analysis.faces],
         quality_score=analysis.quality_score,
         quality_assessments=[msg.QualityAssessment(check=c.check, score=c.score, message=c.message)
                              for c in analysis.all_checks],

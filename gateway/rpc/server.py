@@ -9,6 +9,7 @@ from bws_proto import bioidwebservice_pb2, facerecognition_pb2
 from bws_proto import bioidwebservice_pb2_grpc as bws_grpc
 from bws_proto import facerecognition_pb2_grpc as fr_grpc
 from gateway.auth import Authenticator
+from gateway.liveness import Liveness
 from gateway.recognition import FaceRecognition
 from gateway.rpc.bioid_web_service import BioIDWebServiceServicer
 from gateway.rpc.face_recognition import FaceRecognitionServicer
@@ -22,7 +23,7 @@ REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 
-def build_server(recognition: FaceRecognition, authenticator: Authenticator, version: str,
+def build_server(recognition: FaceRecognition, liveness: Liveness, authenticator: Authenticator, version: str,
                  health_servicer: health.aio.HealthServicer) -> grpc.aio.Server:
     server = grpc.aio.server(
         interceptors=[MetadataInterceptor(version), ErrorInterceptor(), AuthInterceptor(authenticator)],
@@ -30,7 +31,7 @@ def build_server(recognition: FaceRecognition, authenticator: Authenticator, ver
                  ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)],
     )
     fr_grpc.add_FaceRecognitionServicer_to_server(FaceRecognitionServicer(recognition), server)
-    bws_grpc.add_BioIDWebServiceServicer_to_server(BioIDWebServiceServicer(), server)
+    bws_grpc.add_BioIDWebServiceServicer_to_server(BioIDWebServiceServicer(liveness), server)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names = (*BWS_SERVICES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
              reflection.SERVICE_NAME, REFLECTION_V1)

@@ -56,6 +56,17 @@ def test_a_session(bws, rest, tmp_path):
     assert bws("healthcheck", rest=rest).stdout.strip() == "SERVING"
 
 
+@pytest.mark.parametrize("rest", [False, True], ids=["grpc", "rest"])
+def test_liveness_and_photoverify(bws, rest):
+    live = bws("livedetect", str(FACES / "obama_1.jpg"), str(FACES / "obama_3.jpg"), rest=rest)
+    assert live.returncode == 0 and live.stdout.startswith("LIVE (liveness score 0.")
+    same = bws("livedetect", str(FACES / "obama_1.jpg"), str(FACES / "obama_1.jpg"), rest=rest)
+    assert same.stdout.startswith("NOT live") and "LiveDetectionFailed" in same.stdout
+    verified = bws("photoverify", "--photo", str(FACES / "obama_2.jpg"), "--no-liveness", str(FACES / "obama_1.jpg"),
+                   rest=rest)
+    assert verified.returncode == 0 and verified.stdout.startswith("LEVEL_")
+
+
 def test_token_is_accepted_by_the_service_rules(bws, service):
     client = service.clients["tenant-a"]
     token = bws("token").stdout.strip()

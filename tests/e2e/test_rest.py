@@ -102,7 +102,7 @@ def test_numeric_strings_and_proto_names_in_input(rest):
     ("DELETE", "/api/face/v1/template/998877665544", None, 404, 5),
     ("GET", "/api/face/v1/nothing-here", None, 404, 5),
     ("PATCH", "/api/face/v1/template/5", None, 405, 12),
-    ("POST", "/api/v1/livenessdetection", {"liveImages": []}, 501, 12),
+    ("POST", "/api/v1/livenessdetection", {"liveImages": []}, 400, 3),
 ])
 def test_errors_map_to_http_status_and_body(rest, method, path, body, status, grpc_code):
     reply = rest(method, path, body)

@@ -1,0 +1,193 @@
+"""Liveness detection and PhotoVerify as the service performs them (domain
+types only; transports translate).
+
+* One image: passive (texture) liveness, only with a PAD model configured.
+* Two or more: active liveness from the motion between consecutive images
+  (engine/liveness.py), plus passive on each image when a PAD model is there.
+* A direction tag ("up", "down", "left", "right") on image i asks that the
+  head moved that way between images i-1 and i (challenge-response).
+* PhotoVerify: the live images against an ID photo, with a level by FAR.
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from enum import IntEnum
+from statistics import NormalDist
+
+import numpy as np
+
+from gateway import scoring
+from gateway.config import Settings
+from gateway.engine import EnginePool, ImageAnalysis, InvalidImage
+from gateway.engine import liveness as motion_math
+from gateway.engine.liveness import Motion
+from gateway.errors import InvalidArgument, Unimplemented
+from gateway.recognition import JobError, no_usable_face_error
+from templates_store.templates import normalize
+
+PASSIVE_UNAVAILABLE = ("passive (texture) liveness needs a presentation-attack-detection model, and this "
+                       "deployment has none (BWS_PAD_MODEL): send two or more images for active liveness")
+
+
+class AccuracyLevel(IntEnum):
+    NOT_RECOGNIZED = 0
+    LEVEL_1 = 1
+    LEVEL_2 = 2
+    LEVEL_3 = 3
+    LEVEL_4 = 4
+    LEVEL_5 = 5
+
+
+# Unit-vector descriptor distances an impostor pair stays above with the
+# level's false-acceptance rate. Calibration (bench/calibrate_threshold.py): a
+# normal distribution fitted to the 68 different-identity pairs of the test
+# fixtures (mean 0.590, sd 0.0516), read at each FAR. The deepest levels are an
+# extrapolation of that fit far beyond what 68 pairs can show.
+IMPOSTOR_DISTANCE = NormalDist(0.590, 0.0516)
+LEVEL_FAR = {AccuracyLevel.LEVEL_1: 0.005, AccuracyLevel.LEVEL_2: 0.0025, AccuracyLevel.LEVEL_3: 0.001,
+             AccuracyLevel.LEVEL_4: 0.0001, AccuracyLevel.LEVEL_5: 0.00001}
+LEVEL_DISTANCE = {level: IMPOSTOR_DISTANCE.inv_cdf(far) for level, far in LEVEL_FAR.items()}
+
+
+def verification_level(distance: float) -> AccuracyLevel:
+    passed = [level for level, limit in LEVEL_DISTANCE.items() if distance <= limit]
+    return max(passed, default=AccuracyLevel.NOT_RECOGNIZED)
+
+
+@dataclass(frozen=True)
+class LiveImage:
+    data: bytes
+    tags: tuple[str, ...] = ()
+
+
+@dataclass
+class LivenessOutcome:
+    analyses: list[ImageAnalysis]
+    live: bool = False
+    score: float = 0.0
+    motions: list[Motion | None] = field(default_factory=list)  # per image, from the previous one
+    frame_numbers: list[int] = field(default_factory=list)
+    errors: list[JobError] = field(default_factory=list)
+
+
+@dataclass
+class PhotoVerifyOutcome:
+    liveness: LivenessOutcome
+    photo: ImageAnalysis
+    level: AccuracyLevel
+    score: float
+    errors: list[JobError] = field(default_factory=list)
+
+
+def challenge_of(image: LiveImage) -> str | None:
+    tags = [t.lower() for t in image.tags if t.lower() in motion_math.DIRECTIONS]
+    return tags[0] if tags else None
+
+
+class Liveness:
+    def __init__(self, settings: Settings, engine: EnginePool) -> None:
+        self.settings = settings
+        self.engine = engine
+
+    async def _analyze(self, images: list[LiveImage], field_name: str) -> list[ImageAnalysis]:
+        if len(images) > self.settings.max_images:
+            raise InvalidArgument(f"at most {self.settings.max_images} images per call, got {len(images)}")
+        texture = self.engine.has_texture_liveness
+        outcomes = await asyncio.gather(*(self.engine.analyze(i.data, want_texture=texture) for i in images),
+                                        return_exceptions=True)
+        for i, outcome in enumerate(outcomes):
+            if isinstance(outcome, InvalidImage):
+                raise InvalidArgument(f"{field_name}[{i}]: {outcome}")
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return list(outcomes)
+
+    async def detect(self, images: list[LiveImage]) -> LivenessOutcome:
+        if not images:
+            raise InvalidArgument("at least one live image is needed")
+        analyses = await self._analyze(images, "live_images")  # bad input is reported first
+        if len(images) == 1 and not self.engine.has_texture_liveness:
+            raise Unimplemented(PASSIVE_UNAVAILABLE)
+        return self.judge(analyses, [challenge_of(i) for i in images])
+
+    async def detect_video(self, video: bytes) -> LivenessOutcome:
+        try:
+            frames = await self.engine.analyze_video(video, self.engine.has_texture_liveness)
+        except InvalidImage as exc:
+            raise InvalidArgument(f"video: {exc}") from None
+        outcome = self.judge([a for _, a in frames], [None] * len(frames))
+        outcome.frame_numbers = [n for n, _ in frames]
+        if len(frames) < 2 and not outcome.errors:
+            outcome.errors.append(JobError("NotEnoughSamples", "the video has too few frames with one face"))
+        return outcome
+
+    def judge(self, analyses: list[ImageAnalysis], challenges: list[str | None]) -> LivenessOutcome:
+        outcome = LivenessOutcome(analyses, motions=[None] * len(analyses))
+        unusable = [i for i, a in enumerate(analyses) if a.face is None]
+        if unusable:
+            first = unusable[0]
+            error = no_usable_face_error([analyses[first]])
+            outcome.errors.append(JobError(error.error_code, f"live_images[{first}]: {error.message}"))
+            return outcome
+        faces = [a.face for a in analyses]
+        if any(scoring.score(faces[0].descriptor, f.descriptor) < self.settings.verify_threshold for f in faces[1:]):
+            outcome.errors.append(JobError("LiveDetectionFailed", "the images do not show the same person"))
+            return outcome
+        scores = []
+        if len(faces) > 1:
+            for i in range(1, len(faces)):
+                outcome.motions[i] = motion_math.motion(faces[i - 1].landmarks, faces[i].landmarks,
+                                                        self.settings.liveness_parallax)
+            motion_score = max(m.score for m in outcome.motions[1:])
+            scores.append(motion_score)
+            for i, (m, challenge) in enumerate(zip(outcome.motions, challenges)):
+                if challenge and m is not None and not motion_math.follows_challenge(m, challenge):
+                    outcome.errors.append(JobError(
+                        "ChallengeResponseFailed", f"live_images[{i}]: the head was to move {challenge}, it moved "
+                        f"towards {m.direction:.0f} degrees by {m.turn:.3f}"))
+        if self.engine.has_texture_liveness:
+            scores.append(min(f.texture_score for f in faces))
+        outcome.score = float(min(scores))
+        threshold = 0.5
+        outcome.live = outcome.score >= threshold and not outcome.errors
+        if not outcome.live and not outcome.errors:
+            outcome.errors.append(JobError("LiveDetectionFailed", "no evidence of a live person: the motion "
+                                           "between the images is that of a flat picture, or there is none"))
+        return outcome
+
+    async def photo_verify(self, images: list[LiveImage], photo: bytes, disable_liveness: bool) -> PhotoVerifyOutcome:
+        if not images:
+            raise InvalidArgument("at least one live image is needed")
+        if not photo:
+            raise InvalidArgument("photo: the ID photo is missing")
+        live_analyses, photo_analysis = await asyncio.gather(self._analyze(images, "live_images"),
+                                                             self._photo(photo))
+        if not disable_liveness and len(images) == 1 and not self.engine.has_texture_liveness:
+            raise Unimplemented(PASSIVE_UNAVAILABLE + ", or set disable_liveness_detection")
+        if disable_liveness:
+            liveness = LivenessOutcome(live_analyses, motions=[None] * len(live_analyses))
+        else:
+            liveness = self.judge(live_analyses, [challenge_of(i) for i in images])
+        outcome = PhotoVerifyOutcome(liveness, photo_analysis, AccuracyLevel.NOT_RECOGNIZED, 0.0,
+                                     list(liveness.errors))
+        if photo_analysis.face is None:
+            error = no_usable_face_error([photo_analysis])
+            outcome.errors.append(JobError(error.error_code, f"photo: {error.message}"))
+            return outcome
+        faces = [a.face for a in live_analyses if a.face is not None]
+        if not faces:
+            if not liveness.errors:
+                outcome.errors.append(no_usable_face_error(live_analyses))
+            return outcome
+        live_vector = normalize(np.mean([f.descriptor for f in faces], axis=0))
+        cosine = float(np.dot(live_vector, photo_analysis.face.descriptor))
+        outcome.score = scoring.score_from_cosine(cosine)
+        outcome.level = verification_level(float(np.sqrt(max(0.0, 2 - 2 * cosine))))
+        return outcome
+
+    async def _photo(self, photo: bytes) -> ImageAnalysis:
+        try:
+            return await self.engine.analyze(photo, small_faces=True)
+        except InvalidImage as exc:
+            raise InvalidArgument(f"photo: {exc}") from None

@@ -1,0 +1,55 @@
+"""Test media made from the fixture photos: flat-photo attacks and videos."""
+from __future__ import annotations
+
+import io
+
+import av
+import numpy as np
+from PIL import Image
+
+from tests.conftest import face
+
+
+def jpeg(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def photo(name: str) -> Image.Image:
+    return Image.open(io.BytesIO(face(name))).convert("RGB")
+
+
+def perspective(image: Image.Image, k: float) -> Image.Image:
+    """The picture tilted away from the camera, as a printed photo held at an angle."""
+    w, h = image.size
+    corners_out = [(k * w, k * h), (w * (1 - 0.3 * k), 0), (w, h), (0.5 * k * w, h * (1 - k))]
+    corners_in = [(0, 0), (w, 0), (w, h), (0, h)]
+    rows, values = [], []
+    for (x, y), (u, v) in zip(corners_out, corners_in):
+        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
+        values += [u, v]
+    coefficients = np.linalg.solve(np.array(rows), np.array(values))
+    return image.transform(image.size, Image.Transform.PERSPECTIVE, tuple(coefficients), Image.Resampling.BICUBIC)
+
+
+def letterbox(image: Image.Image, size=(640, 480)) -> Image.Image:
+    scaled = image.copy()
+    scaled.thumbnail(size)
+    canvas = Image.new("RGB", size, (30, 30, 30))
+    canvas.paste(scaled, ((size[0] - scaled.width) // 2, (size[1] - scaled.height) // 2))
+    return canvas
+
+
+def video(frames: list[Image.Image], fps: int = 10, codec: str = "libx264") -> bytes:
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        stream = container.add_stream(codec, rate=fps)
+        stream.width, stream.height = frames[0].size
+        stream.pix_fmt = "yuv420p"
+        for frame in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.asarray(frame), format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()
