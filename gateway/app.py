@@ -21,6 +21,8 @@ from gateway.auth import Authenticator
 from gateway.clients import ClientRegistry, development_registry
 from gateway.config import Settings
 from gateway.engine import ENCODER_VERSION, EngineOptions, EnginePool, ImageLimits, PadOptions, VideoLimits
+from gateway.extension import http as extension_http
+from gateway.extension.flow import ExtensionFlow
 from gateway.liveness import Liveness
 from gateway.recognition import FaceRecognition
 from gateway.rest.mux import Transcoder, build_http_app
@@ -29,6 +31,7 @@ from gateway.rest.routes import routes_of
 from gateway.rpc.server import MAX_MESSAGE_BYTES, build_server, set_serving
 from templates_store import KeyRing, SearchIndex, TemplateStore
 from templates_store.embedded import EmbeddedRedis
+from templates_store.samples import SampleStore
 from templates_store.sync import IndexSync
 
 log = logging.getLogger("bws")
@@ -69,6 +72,7 @@ class App:
     sync: IndexSync
     recognition: FaceRecognition
     liveness: Liveness
+    extension: ExtensionFlow
     health: health.aio.HealthServicer
     embedded_redis: EmbeddedRedis | None = None
     grpc_port: int = 0
@@ -99,7 +103,8 @@ class App:
     async def _start_http(self) -> None:
         routes = routes_of([facerecognition_pb2.DESCRIPTOR, bioidwebservice_pb2.DESCRIPTOR])
         openapi = openapi_document(routes, "BWS-compatible face recognition", self.settings.version)
-        http_app = build_http_app(Transcoder(routes, self.loopback), self.readiness, openapi)
+        http_app = build_http_app(Transcoder(routes, self.loopback), self.readiness, openapi,
+                                  lambda app: extension_http.add_routes(app, self.extension))
         self.http_runner = web.AppRunner(http_app, access_log=None)
         await self.http_runner.setup()
         site = web.TCPSite(self.http_runner, self.settings.bind_host, self.settings.http_port)
@@ -153,8 +158,13 @@ def create_app(settings: Settings) -> App:
     store = TemplateStore(redis.from_url(redis_url), load_keys(settings))
     index = SearchIndex()
     pool = EnginePool(settings.workers or None, engine_options(settings))
-    return App(settings=settings, authenticator=Authenticator(load_clients(settings), settings.jwt_leeway_seconds),
+    clients = load_clients(settings)
+    recognition = FaceRecognition(settings, pool, store, index)
+    liveness = Liveness(settings, pool)
+    extension = ExtensionFlow(clients, recognition, liveness, SampleStore(store.redis, store.keys),
+                              settings.extension_token_seconds)
+    return App(settings=settings, authenticator=Authenticator(clients, settings.jwt_leeway_seconds),
                pool=pool, store=store, index=index,
                sync=IndexSync(store, index, ENCODER_VERSION, settings.index_poll_seconds),
-               recognition=FaceRecognition(settings, pool, store, index), liveness=Liveness(settings, pool),
+               recognition=recognition, liveness=liveness, extension=extension,
                health=health.aio.HealthServicer(), embedded_redis=embedded)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import os
 import secrets
@@ -22,12 +23,17 @@ class Client:
     partition: PartitionId
     encrypt_compact: bool = False
     operations: frozenset[str] = OPERATIONS
+    app_secret: str | None = None  # Basic-auth secret of the BWS 2 token API; None: the base64 key
 
     def __repr__(self) -> str:  # never show the key
         return f"Client({self.client_id!r}, partition={self.partition})"
 
     def allows(self, operation: str) -> bool:
         return operation in self.operations
+
+    def secret_matches(self, secret: str) -> bool:
+        expected = self.app_secret if self.app_secret is not None else base64.b64encode(self.key).decode()
+        return hmac.compare_digest(secret.encode(), expected.encode())
 
 
 class ClientRegistry:
@@ -67,8 +73,11 @@ def _client(entry: dict) -> Client:
     unknown = operations - OPERATIONS
     if unknown:
         raise ValueError(f"client {client_id!r}: unknown operations {sorted(unknown)}")
+    app_secret = entry.get("appSecret")
+    if app_secret is not None and len(app_secret) < 16:
+        raise ValueError(f"client {client_id!r}: appSecret must be at least 16 characters")
     return Client(client_id, key, PartitionId(entry["storage"], int(entry["partition"])),
-                  bool(entry.get("encryptCompact", False)), operations)
+                  bool(entry.get("encryptCompact", False)), operations, app_secret)
 
 
 def development_registry(data_dir: Path) -> tuple[ClientRegistry, Path]:

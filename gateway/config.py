@@ -35,6 +35,7 @@ class Settings:
     pad_live_index: int = 1
     video_max_bytes: int = 50 * 1024 * 1024
     video_max_seconds: float = 20.0
+    extension_token_seconds: int = 600  # lifetime of BWS 2 tokens (/extension/token)
     jwt_leeway_seconds: int = 30
     index_poll_seconds: float = 0.25
     grace_seconds: float = 30.0

@@ -23,8 +23,7 @@ from gateway.engine import EnginePool, ImageAnalysis, InvalidImage
 from gateway.engine import liveness as motion_math
 from gateway.engine.liveness import Motion
 from gateway.errors import InvalidArgument, Unimplemented
-from gateway.recognition import JobError, no_usable_face_error
-from templates_store.templates import normalize
+from gateway.recognition import JobError, mean_descriptor, no_usable_face_error
 
 PASSIVE_UNAVAILABLE = ("passive (texture) liveness needs a presentation-attack-detection model, and this "
                        "deployment has none (BWS_PAD_MODEL): send two or more images for active liveness")
@@ -90,7 +89,7 @@ class Liveness:
         self.settings = settings
         self.engine = engine
 
-    async def _analyze(self, images: list[LiveImage], field_name: str) -> list[ImageAnalysis]:
+    async def analyze(self, images: list[LiveImage], field_name: str) -> list[ImageAnalysis]:
         if len(images) > self.settings.max_images:
             raise InvalidArgument(f"at most {self.settings.max_images} images per call, got {len(images)}")
         texture = self.engine.has_texture_liveness
@@ -106,7 +105,7 @@ class Liveness:
     async def detect(self, images: list[LiveImage]) -> LivenessOutcome:
         if not images:
             raise InvalidArgument("at least one live image is needed")
-        analyses = await self._analyze(images, "live_images")  # bad input is reported first
+        analyses = await self.analyze(images, "live_images")  # bad input is reported first
         if len(images) == 1 and not self.engine.has_texture_liveness:
             raise Unimplemented(PASSIVE_UNAVAILABLE)
         return self.judge(analyses, [challenge_of(i) for i in images])
@@ -161,7 +160,7 @@ class Liveness:
             raise InvalidArgument("at least one live image is needed")
         if not photo:
             raise InvalidArgument("photo: the ID photo is missing")
-        live_analyses, photo_analysis = await asyncio.gather(self._analyze(images, "live_images"),
+        live_analyses, photo_analysis = await asyncio.gather(self.analyze(images, "live_images"),
                                                              self._photo(photo))
         if not disable_liveness and len(images) == 1 and not self.engine.has_texture_liveness:
             raise Unimplemented(PASSIVE_UNAVAILABLE + ", or set disable_liveness_detection")
@@ -180,7 +179,7 @@ class Liveness:
             if not liveness.errors:
                 outcome.errors.append(no_usable_face_error(live_analyses))
             return outcome
-        live_vector = normalize(np.mean([f.descriptor for f in faces], axis=0))
+        live_vector = mean_descriptor([f.descriptor for f in faces])
         cosine = float(np.dot(live_vector, photo_analysis.face.descriptor))
         outcome.score = scoring.score_from_cosine(cosine)
         outcome.level = verification_level(float(np.sqrt(max(0.0, 2 - 2 * cosine))))

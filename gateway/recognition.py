@@ -18,7 +18,7 @@ from gateway.engine import ENCODER_VERSION, EnginePool, ImageAnalysis, InvalidIm
 from gateway.errors import InvalidArgument, NotFound
 from templates_store import Bcid, EnhancedTemplate, SearchIndex, TemplateNotFound, TemplateStatus, TemplateStore
 from templates_store.store import clean_tags
-from templates_store.templates import Thumbnail
+from templates_store.templates import Thumbnail, normalize
 
 
 class EnrollmentAction(Enum):
@@ -63,6 +63,10 @@ class SearchOutcome:
     analyses: list[ImageAnalysis]
     results: list[list[SearchMatch]]
     errors: list[JobError] = field(default_factory=list)
+
+
+def mean_descriptor(descriptors: list[np.ndarray]) -> np.ndarray:
+    return normalize(np.mean(descriptors, axis=0))
 
 
 def no_usable_face_error(analyses: list[ImageAnalysis]) -> JobError:
@@ -123,7 +127,10 @@ class FaceRecognition:
         bcid = self.bcid(client, class_id)
         if not images:
             return await self._enroll_nothing(client, bcid)
-        analyses = await self.analyze(images)
+        return await self.enroll_analyses(client, bcid, await self.analyze(images))
+
+    async def enroll_analyses(self, client: Client, bcid: Bcid, analyses: list[ImageAnalysis]) -> Enrollment:
+        """Adds the usable faces of analysed images to the template of bcid."""
         faces = [a.face for a in analyses if a.face is not None]
         status = await self.store.get_status(bcid)
         if not faces:
@@ -172,18 +179,39 @@ class FaceRecognition:
 
     async def verify(self, client: Client, class_id: int, image: bytes) -> Verification:
         bcid = self.bcid(client, class_id)
+        template = await self._template(bcid)
+        (analysis,) = await self.analyze([image], "image")
+        if analysis.face is None:
+            return Verification(analysis, False, 0.0, [no_usable_face_error([analysis])])
+        return self._compare(template, analysis.face.descriptor, analysis)
+
+    async def verify_analyses(self, client: Client, bcid: Bcid, analyses: list[ImageAnalysis]) -> Verification:
+        """Verifies the mean of the usable faces of analysed images against bcid's template."""
+        template = await self._template(bcid)
+        faces = [a.face for a in analyses if a.face is not None]
+        if not faces:
+            return Verification(analyses[0], False, 0.0, [no_usable_face_error(analyses)])
+        return self._compare(template, mean_descriptor([f.descriptor for f in faces]), analyses[0])
+
+    async def _template(self, bcid: Bcid):
         try:
             template = await self.store.get_compact(bcid)
         except TemplateNotFound:
             raise NotFound(f"no template for class {bcid.class_id}") from None
-        (analysis,) = await self.analyze([image], "image")
-        if analysis.face is None:
-            return Verification(analysis, False, 0.0, [no_usable_face_error([analysis])])
         if template.encoder_version != ENCODER_VERSION:
             raise InvalidArgument(f"template of class {bcid.class_id} was made by another encoder version; "
                                   "enroll with no images to upgrade it")
-        score = scoring.score(template.vector, analysis.face.descriptor)
+        return template
+
+    def _compare(self, template, descriptor: np.ndarray, analysis: ImageAnalysis) -> Verification:
+        score = scoring.score(template.vector, descriptor)
         return Verification(analysis, score >= self.settings.verify_threshold, score)
+
+    async def identify(self, client: Client, descriptor: np.ndarray, max_results: int) -> list[SearchMatch]:
+        """The classes of the client's partition that the threshold accepts, best first."""
+        (matches,) = await asyncio.to_thread(self.index.partition(client.partition).search, descriptor,
+                                             max_results, frozenset(), self.min_cosine)
+        return [SearchMatch(m.class_id, scoring.score_from_cosine(m.similarity)) for m in matches]
 
     async def search(self, client: Client, images: list[bytes], tags: list[str], top_matches: bool) -> SearchOutcome:
         if not images:

@@ -55,7 +55,9 @@ CLIENT_SPECS = {
     "search-only-tenant": ("acme", 3, False, None),
     "fuzz-tenant": ("fuzz", 1, False, None),
     "tenant-a-readonly": ("acme", 1, False, ["verify", "status", "count"]),
+    "legacy-app": ("legacy", 1, False, None),
 }
+APP_SECRETS = {"legacy-app": "legacy-app-secret-0123456789"}  # the others use their base64 key
 
 
 @dataclass
@@ -81,6 +83,8 @@ def write_clients_file(path: Path) -> dict[str, TestClient]:
                  "partition": partition, "encryptCompact": encrypt}
         if operations is not None:
             entry["operations"] = operations
+        if client_id in APP_SECRETS:
+            entry["appSecret"] = APP_SECRETS[client_id]
         entries.append(entry)
     path.write_text(json.dumps({"clients": entries}))
     return clients

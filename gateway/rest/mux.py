@@ -95,7 +95,8 @@ def _headers(*metadata_sets) -> dict[str, str]:
 
 
 def build_http_app(transcoder: Transcoder, ready: Callable[[], Awaitable[dict[str, bool]]],
-                   openapi: dict) -> web.Application:
+                   openapi: dict, extra_routes: Callable[[web.Application], None] = lambda app: None
+                   ) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     openapi_body = json.dumps(openapi).encode()
 
@@ -113,5 +114,6 @@ def build_http_app(transcoder: Transcoder, ready: Callable[[], Awaitable[dict[st
     app.router.add_get("/livez", livez)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/openapi.json", openapi_json)
+    extra_routes(app)
     app.router.add_route("*", "/{tail:.*}", transcoder.handle)
     return app

@@ -1,0 +1,80 @@
+"""The /extension/ routes on the HTTP port: the BWS 2 token API over aiohttp."""
+from __future__ import annotations
+
+import json
+import logging
+
+from aiohttp import web
+
+from gateway.errors import ErrorKind, ServiceError
+from gateway.extension.flow import ExtensionFlow
+
+log = logging.getLogger("bws.extension")
+HTTP_STATUS = {ErrorKind.INVALID_ARGUMENT: 400, ErrorKind.UNAUTHENTICATED: 401, ErrorKind.PERMISSION_DENIED: 403,
+               ErrorKind.NOT_FOUND: 404, ErrorKind.UNIMPLEMENTED: 501, ErrorKind.UNAVAILABLE: 503}
+TASKS = ("enroll", "verify", "identify", "livenessdetection")
+
+
+def _json(status: int, body: dict) -> web.Response:
+    return web.Response(status=status, body=json.dumps(body).encode(), content_type="application/json")
+
+
+def _failure(error: Exception, task: bool) -> web.Response:
+    if isinstance(error, ServiceError):
+        status = HTTP_STATUS.get(error.kind, 500)
+        body = {"Success": False, "Error": error.message} if task else {"Error": error.message}
+        response = _json(status, body)
+        if status == 401:
+            response.headers["WWW-Authenticate"] = "Bearer" if task else "Basic"
+        return response
+    log.exception("extension call failed")
+    return _json(500, {"Success": False, "Error": "internal error"} if task else {"Error": "internal error"})
+
+
+def add_routes(app: web.Application, flow: ExtensionFlow) -> None:
+    async def token(request: web.Request) -> web.Response:
+        try:
+            client = flow.app(request.headers.get("Authorization"))
+            q = request.query
+            text = flow.token(client, q.get("id"), q.get("bcid"), q.get("task"), q.get("maxtries"),
+                              q.get("livedetection"), q.get("challenge"))
+        except Exception as error:  # noqa: BLE001 - every failure becomes an HTTP answer
+            return _failure(error, task=False)
+        return web.Response(text=text, content_type="text/plain")
+
+    async def upload(request: web.Request) -> web.Response:
+        try:
+            body = await flow.upload(request.headers.get("Authorization"), await request.read(),
+                                     request.query.get("tag"), request.query.get("index"))
+        except ServiceError as error:
+            if error.kind == ErrorKind.INVALID_ARGUMENT:
+                code = "TooManySamples" if "at most" in error.message else "InvalidSample"
+                return _json(400, {"Accepted": False, "Error": code, "Message": error.message})
+            return _failure(error, task=False)
+        except Exception as error:  # noqa: BLE001
+            return _failure(error, task=False)
+        return _json(200, body)
+
+    def task_handler(task: str):
+        async def handle(request: web.Request) -> web.Response:
+            try:
+                result = await flow.run(request.headers.get("Authorization"), task,
+                                        request.query.get("livedetection"), request.query.get("maxresults"))
+            except Exception as error:  # noqa: BLE001
+                return _failure(error, task=True)
+            return _json(result.status, result.body)
+        return handle
+
+    async def result(request: web.Request) -> web.Response:
+        try:
+            client = flow.app(request.headers.get("Authorization"))
+            found = await flow.result(client, request.query.get("access_token"))
+        except Exception as error:  # noqa: BLE001
+            return _failure(error, task=False)
+        return web.Response(status=204) if found is None else _json(200, found)
+
+    app.router.add_get("/extension/token", token)
+    app.router.add_post("/extension/upload", upload)
+    for task in TASKS:
+        app.router.add_get(f"/extension/{task}", task_handler(task))
+    app.router.add_get("/extension/result", result)
