@@ -1,13 +1,10 @@
 """The BWS 2 token flow under /extension/, end to end over real HTTP."""
 import base64
-import json
 import time
 
 import jwt
 import pytest
 
-from bws_proto import bwsmessages_pb2 as msg
-from bws_proto import facerecognition_pb2 as fr
 from tests.conftest import APP_SECRETS, face
 from tests.e2e.helpers import Caller, new_class_id
 from tests.e2e.http import request
