@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
-import redis.asyncio as redis
 from aiohttp import web
 from grpc_health.v1 import health
 
@@ -24,12 +23,14 @@ from gateway.engine import ENCODER_VERSION, EngineOptions, EnginePool, ImageLimi
 from gateway.extension import http as extension_http
 from gateway.extension.flow import ExtensionFlow
 from gateway.liveness import Liveness
+from gateway.metrics import CONTENT_TYPE, Metrics
 from gateway.recognition import FaceRecognition
 from gateway.rest.mux import Transcoder, build_http_app
 from gateway.rest.openapi import openapi_document
 from gateway.rest.routes import routes_of
 from gateway.rpc.server import MAX_MESSAGE_BYTES, build_server, set_serving
 from templates_store import KeyRing, SearchIndex, TemplateStore
+from templates_store.connection import connect
 from templates_store.embedded import EmbeddedRedis
 from templates_store.samples import SampleStore
 from templates_store.sync import IndexSync
@@ -75,13 +76,16 @@ class App:
     extension: ExtensionFlow
     health: health.aio.HealthServicer
     embedded_redis: EmbeddedRedis | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+    stopping: bool = False
     grpc_port: int = 0
     http_port: int = 0
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     async def start(self) -> None:
+        self.metrics.watch(lambda: self.pool.in_flight, self.index.sizes)
         self.grpc_server = build_server(self.recognition, self.liveness, self.authenticator, self.settings.version,
-                                        self.health)
+                                        self.health, self.metrics.observe_call)
         self.grpc_port = self.grpc_server.add_insecure_port(f"{self.settings.bind_host}:{self.settings.grpc_port}")
         # REST calls reach the gRPC server through a private unix socket.
         self._socket_dir = Path(tempfile.mkdtemp(prefix="bws-grpc-"))
@@ -103,27 +107,38 @@ class App:
     async def _start_http(self) -> None:
         routes = routes_of([facerecognition_pb2.DESCRIPTOR, bioidwebservice_pb2.DESCRIPTOR])
         openapi = openapi_document(routes, "BWS-compatible face recognition", self.settings.version)
-        http_app = build_http_app(Transcoder(routes, self.loopback), self.readiness, openapi,
-                                  lambda app: extension_http.add_routes(app, self.extension))
-        self.http_runner = web.AppRunner(http_app, access_log=None)
+        http_app = build_http_app(Transcoder(routes, self.loopback), self.readiness, openapi, self._extra_routes)
+        self.http_runner = web.AppRunner(http_app, access_log=None, shutdown_timeout=self.settings.grace_seconds)
         await self.http_runner.setup()
         site = web.TCPSite(self.http_runner, self.settings.bind_host, self.settings.http_port)
         await site.start()
         self.http_port = site._server.sockets[0].getsockname()[1]
+
+    def _extra_routes(self, app: web.Application) -> None:
+        extension_http.add_routes(app, self.extension)
+
+        async def metrics(_: web.Request) -> web.Response:
+            return web.Response(body=self.metrics.render(), headers={"Content-Type": CONTENT_TYPE})
+
+        app.router.add_get("/metrics", metrics)
 
     async def readiness(self) -> dict[str, bool]:
         try:
             store = await asyncio.wait_for(self.store.ping(), 2)
         except Exception:
             store = False
-        return {"store": store, "index": self.sync.ready.is_set()}
+        return {"store": store, "index": self.sync.ready.is_set(), "accepting": not self.stopping}
 
     async def stop(self) -> None:
+        """Graceful: report not-ready, stop accepting, let calls in flight finish
+        (up to BWS_GRACE_SECONDS), then release everything."""
+        self.stopping = True
         await set_serving(self.health, False)
         await self.health.enter_graceful_shutdown()
-        await self.http_runner.shutdown()
-        await self.grpc_server.stop(self.settings.grace_seconds)
+        log.info("stopping: draining calls in flight", extra={"grace_seconds": self.settings.grace_seconds})
+        # REST handlers call the gRPC server, so HTTP drains first, then gRPC.
         await self.http_runner.cleanup()
+        await self.grpc_server.stop(self.settings.grace_seconds)
         await self.loopback.close()
         for task in self._tasks:
             task.cancel()
@@ -155,7 +170,7 @@ def create_app(settings: Settings) -> App:
         embedded = EmbeddedRedis(settings.data_dir / "redis").start()
         redis_url = embedded.url
         log.info("embedded Redis started", extra={"data_dir": str(embedded.data_dir)})
-    store = TemplateStore(redis.from_url(redis_url), load_keys(settings))
+    store = TemplateStore(connect(redis_url, settings.redis_password), load_keys(settings))
     index = SearchIndex()
     pool = EnginePool(settings.workers or None, engine_options(settings))
     clients = load_clients(settings)

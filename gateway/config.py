@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Mapping
 
@@ -14,7 +14,10 @@ class Settings:
     grpc_port: int = 50051
     http_port: int = 8080
     bind_host: str = "0.0.0.0"
-    redis_url: str | None = None  # None: an embedded redis-server under data_dir
+    # redis://, rediss://, unix://, redis+sentinel://, redis+cluster:// (templates_store/connection.py);
+    # None: an embedded redis-server under data_dir. Kept out of repr: URLs may hold passwords.
+    redis_url: str | None = field(default=None, repr=False)
+    redis_password: str | None = field(default=None, repr=False)
     data_dir: Path = Path("data")
     clients_file: Path | None = None  # None: a development client kept in data_dir
     keys_file: Path | None = None  # None: a development key kept in data_dir

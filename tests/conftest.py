@@ -18,6 +18,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from gateway.auth import make_token
 from templates_store import KeyRing
 from templates_store.embedded import EmbeddedRedis, free_port
+from tests.redis_topologies import Cluster, Sentinels
 
 ROOT = Path(__file__).resolve().parent.parent
 FACES = Path(__file__).resolve().parent / "fixtures" / "faces"
@@ -32,6 +33,22 @@ def redis_server(tmp_path_factory) -> EmbeddedRedis:
     server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), port=free_port()).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory) -> Cluster:
+    """A real 3-master Redis Cluster on loopback."""
+    topology = Cluster(tmp_path_factory.mktemp("cluster"))
+    yield topology
+    topology.stop()
+
+
+@pytest.fixture(scope="session")
+def sentinels(tmp_path_factory) -> Sentinels:
+    """A real master, replica and three sentinels on loopback."""
+    topology = Sentinels(tmp_path_factory.mktemp("sentinel"))
+    yield topology
+    topology.stop()
 
 
 @dataclass(frozen=True)

@@ -73,8 +73,9 @@ class UnaryInterceptor(grpc.aio.ServerInterceptor):
 
 
 class MetadataInterceptor(UnaryInterceptor):
-    def __init__(self, version: str) -> None:
+    def __init__(self, version: str, on_call: Callable[[str, str, float], None] = lambda *_: None) -> None:
         self.version = version
+        self.on_call = on_call  # (method, status code name, seconds), e.g. for metrics
 
     async def around(self, behavior, request, context, method):
         started = time.perf_counter()
@@ -94,8 +95,10 @@ class MetadataInterceptor(UnaryInterceptor):
             context.set_trailing_metadata([("response-time-ms", str(round(elapsed_ms)))])
             client = current_client.get(None)
             code = context.code() or grpc.StatusCode.OK
+            code_name = getattr(code, "name", str(code))
+            self.on_call(method, code_name, elapsed_ms / 1000)
             log.info("call", extra={"jobid": job_id, "method": method, "client": client.client_id if client else None,
-                                    "reference_number": reference, "code": getattr(code, "name", str(code)),
+                                    "reference_number": reference, "code": code_name,
                                     "duration_ms": round(elapsed_ms, 1)})
 
 

@@ -24,9 +24,9 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 
 def build_server(recognition: FaceRecognition, liveness: Liveness, authenticator: Authenticator, version: str,
-                 health_servicer: health.aio.HealthServicer) -> grpc.aio.Server:
+                 health_servicer: health.aio.HealthServicer, on_call=lambda *_: None) -> grpc.aio.Server:
     server = grpc.aio.server(
-        interceptors=[MetadataInterceptor(version), ErrorInterceptor(), AuthInterceptor(authenticator)],
+        interceptors=[MetadataInterceptor(version, on_call), ErrorInterceptor(), AuthInterceptor(authenticator)],
         options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                  ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)],
     )

@@ -142,4 +142,5 @@ def test_oversized_body_is_refused_before_it_is_read(service):
 def test_probes(service):
     assert request(service.http_url, "GET", "/livez").status == 200
     ready = request(service.http_url, "GET", "/readyz")
-    assert ready.status == 200 and ready.json == {"ready": True, "checks": {"store": True, "index": True}}
+    assert ready.status == 200 and ready.json == {"ready": True, "checks": {"store": True, "index": True,
+                                                                        "accepting": True}}

