@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
+import sys
 
 from gateway import logs
 from gateway.app import create_app
@@ -15,7 +17,11 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await app.start()
+    try:
+        await app.start()
+    except BaseException:
+        await app.stop()
+        raise
     try:
         await stop.wait()
     finally:
@@ -23,9 +29,16 @@ async def serve(settings: Settings) -> None:
 
 
 def main() -> None:
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        sys.exit(f"bws-gateway: {exc}")
     logs.configure(settings.log_level)
-    asyncio.run(serve(settings))
+    try:
+        asyncio.run(serve(settings))
+    except (OSError, RuntimeError, ValueError) as exc:
+        logging.getLogger("bws").error("cannot start", extra={"reason": str(exc)})
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -131,15 +131,19 @@ class App:
 
     async def stop(self) -> None:
         """Graceful: report not-ready, stop accepting, let calls in flight finish
-        (up to BWS_GRACE_SECONDS), then release everything."""
+        (up to BWS_GRACE_SECONDS), then release everything. Safe after a failed start."""
         self.stopping = True
-        await set_serving(self.health, False)
-        await self.health.enter_graceful_shutdown()
-        log.info("stopping: draining calls in flight", extra={"grace_seconds": self.settings.grace_seconds})
+        if hasattr(self, "grpc_server"):
+            await set_serving(self.health, False)
+            await self.health.enter_graceful_shutdown()
+            log.info("stopping: draining calls in flight", extra={"grace_seconds": self.settings.grace_seconds})
         # REST handlers call the gRPC server, so HTTP drains first, then gRPC.
-        await self.http_runner.cleanup()
-        await self.grpc_server.stop(self.settings.grace_seconds)
-        await self.loopback.close()
+        if hasattr(self, "http_runner"):
+            await self.http_runner.cleanup()
+        if hasattr(self, "grpc_server"):
+            await self.grpc_server.stop(self.settings.grace_seconds)
+        if hasattr(self, "loopback"):
+            await self.loopback.close()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -147,7 +151,8 @@ class App:
         await self.store.redis.aclose()
         if self.embedded_redis:
             self.embedded_redis.stop()
-        shutil.rmtree(self._socket_dir, ignore_errors=True)
+        if hasattr(self, "_socket_dir"):
+            shutil.rmtree(self._socket_dir, ignore_errors=True)
 
 
 def engine_options(settings: Settings) -> EngineOptions:

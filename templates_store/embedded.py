@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -39,9 +40,29 @@ class EmbeddedRedis:
             return f"redis://127.0.0.1:{self.port}/0"
         return f"unix://{self.socket_path}?db=0"
 
+    @property
+    def pid_file(self) -> Path:
+        return self.data_dir / "redis.pid"
+
+    def _stop_stale_server(self, timeout: float) -> None:
+        """A server left behind by a killed service would share our files: stop it first."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"redis-server" not in f.read():
+                    return
+            os.kill(pid, signal.SIGTERM)
+        except (OSError, ValueError):
+            return
+        deadline = time.monotonic() + timeout
+        while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     def start(self, timeout: float = 10.0) -> "EmbeddedRedis":
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._stop_stale_server(timeout)
         args = [redis_server_binary(), "--dir", str(self.data_dir.resolve()), "--dbfilename", "templates.rdb",
+                "--pidfile", str(self.pid_file.resolve()),
                 "--appendonly", "yes", "--port", str(self.port or 0), "--bind", "127.0.0.1",
                 "--save", "60 1", "--daemonize", "no", "--protected-mode", "yes",
                 "--unixsocket", str(self.socket_path), "--unixsocketperm", "700", *self.extra_args]

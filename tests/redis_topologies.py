@@ -78,6 +78,13 @@ class Cluster(Topology):
 
     def __init__(self, directory: Path, masters: int = 3) -> None:
         super().__init__()
+        try:
+            self._start_cluster(directory, masters)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_cluster(self, directory: Path, masters: int) -> None:
         self.ports = [_free_cluster_port() for _ in range(masters)]
         for port in self.ports:
             self.processes.append(_start(["--port", str(port), "--cluster-enabled", "yes",
@@ -107,6 +114,14 @@ class Sentinels(Topology):
     def __init__(self, directory: Path, name: str = "bws-master") -> None:
         super().__init__()
         self.name = name
+        try:
+            self._start_sentinels(directory)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_sentinels(self, directory: Path) -> None:
+        name = self.name
         self.master_port, self.replica_port = free_port(), free_port()
         self.processes.append(_start(["--port", str(self.master_port)], directory / "master"))
         _wait(lambda: _ping(self.master_port), 10, "master")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -24,8 +26,16 @@ class EngineUnavailable(RuntimeError):
     pass
 
 
+def _exit_with_parent(parent: int) -> None:
+    # A worker whose service died (killed, crashed) must not linger holding memory.
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
+
+
 def _start_worker(options: EngineOptions) -> None:
     global _engine
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _engine = FaceEngine(options)
 
 

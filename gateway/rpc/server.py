@@ -28,7 +28,8 @@ def build_server(recognition: FaceRecognition, liveness: Liveness, authenticator
     server = grpc.aio.server(
         interceptors=[MetadataInterceptor(version, on_call), ErrorInterceptor(), AuthInterceptor(authenticator)],
         options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)],
+                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                 ("grpc.so_reuseport", 0)],  # a port already in use is an error, not a shared listener
     )
     fr_grpc.add_FaceRecognitionServicer_to_server(FaceRecognitionServicer(recognition), server)
     bws_grpc.add_BioIDWebServiceServicer_to_server(BioIDWebServiceServicer(liveness), server)
