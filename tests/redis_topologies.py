@@ -50,12 +50,16 @@ def _free_cluster_port() -> int:
 
 
 def _cluster_info(port: int) -> dict[str, str]:
-    info = redis.Redis(host="127.0.0.1", port=port, decode_responses=True).execute_command("CLUSTER INFO")
+    info = _client(port, decode_responses=True).execute_command("CLUSTER INFO")
     return info if isinstance(info, dict) else dict(line.split(":", 1) for line in info.split() if ":" in line)
 
 
+def _client(port: int, decode_responses: bool = False) -> redis.Redis:
+    return redis.Redis(host="127.0.0.1", port=port, socket_timeout=5, decode_responses=decode_responses)
+
+
 def _ping(port: int) -> bool:
-    return redis.Redis(host="127.0.0.1", port=port, socket_timeout=1).ping()
+    return _client(port).ping()
 
 
 class Topology:
@@ -95,8 +99,8 @@ class Cluster(Topology):
         share = CLUSTER_SLOTS // masters
         for i, port in enumerate(self.ports):
             end = CLUSTER_SLOTS if i == masters - 1 else (i + 1) * share
-            redis.Redis(host="127.0.0.1", port=port).execute_command("CLUSTER ADDSLOTS", *range(i * share, end))
-        first = redis.Redis(host="127.0.0.1", port=self.ports[0])
+            _client(port).execute_command("CLUSTER ADDSLOTS", *range(i * share, end))
+        first = _client(self.ports[0])
         for port in self.ports[1:]:
             first.execute_command("CLUSTER MEET", "127.0.0.1", port)
         _wait(lambda: all(_cluster_info(p).get("cluster_state") == "ok"
@@ -127,7 +131,7 @@ class Sentinels(Topology):
         _wait(lambda: _ping(self.master_port), 10, "master")
         self.processes.append(_start(["--port", str(self.replica_port), "--replicaof", "127.0.0.1",
                                       str(self.master_port)], directory / "replica"))
-        _wait(lambda: redis.Redis(host="127.0.0.1", port=self.replica_port).info("replication")["master_link_status"] == "up",
+        _wait(lambda: _client(self.replica_port).info("replication")["master_link_status"] == "up",
               20, "replica")
         self.sentinel_ports = [free_port() for _ in range(3)]
         for port in self.sentinel_ports:
@@ -140,7 +144,7 @@ class Sentinels(Topology):
                                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                                    cwd=folder))
         for port in self.sentinel_ports:
-            _wait(lambda p=port: _ping(p) and redis.Redis(host="127.0.0.1", port=p).execute_command(
+            _wait(lambda p=port: _ping(p) and _client(p).execute_command(
                 "SENTINEL", "MASTER", name) is not None, 20, f"sentinel {port}")
 
     @property
@@ -150,8 +154,8 @@ class Sentinels(Topology):
 
     def failover(self) -> int:
         """Promotes the replica; returns the new master's port."""
-        redis.Redis(host="127.0.0.1", port=self.sentinel_ports[0]).execute_command("SENTINEL", "FAILOVER", self.name)
-        _wait(lambda: int(redis.Redis(host="127.0.0.1", port=self.sentinel_ports[0]).execute_command(
+        _client(self.sentinel_ports[0]).execute_command("SENTINEL", "FAILOVER", self.name)
+        _wait(lambda: int(_client(self.sentinel_ports[0]).execute_command(
             "SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.name)[1]) == self.replica_port, 30, "failover")
-        _wait(lambda: redis.Redis(host="127.0.0.1", port=self.replica_port).info("replication")["role"] == "master", 30, "promotion")
+        _wait(lambda: _client(self.replica_port).info("replication")["role"] == "master", 30, "promotion")
         return self.replica_port
