@@ -152,9 +152,21 @@ class Sentinels(Topology):
         hosts = ",".join(f"127.0.0.1:{p}" for p in self.sentinel_ports)
         return f"redis+sentinel://{hosts}/{self.name}"
 
+    def _knows_replica(self) -> bool:
+        replicas = _client(self.sentinel_ports[0], decode_responses=True).execute_command(
+            "SENTINEL", "REPLICAS", self.name)
+        return any(str(self.replica_port) in str(r) and "s_down" not in str(r) for r in replicas)
+
     def failover(self) -> int:
         """Promotes the replica; returns the new master's port."""
-        _client(self.sentinel_ports[0]).execute_command("SENTINEL", "FAILOVER", self.name)
+        # Sentinels learn of replicas from the master's INFO, polled every 10 s.
+        _wait(self._knows_replica, 30, "sentinel to know the replica")
+
+        def ask() -> bool:
+            _client(self.sentinel_ports[0]).execute_command("SENTINEL", "FAILOVER", self.name)
+            return True
+
+        _wait(ask, 30, "failover accepted")
         _wait(lambda: int(_client(self.sentinel_ports[0]).execute_command(
             "SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.name)[1]) == self.replica_port, 30, "failover")
         _wait(lambda: _client(self.replica_port).info("replication")["role"] == "master", 30, "promotion")
