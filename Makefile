@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test proto bench lint clean
+.PHONY: install run test proto bench lint docker helm-lint clean
 
 install: $(STAMP)
 
@@ -24,13 +24,21 @@ proto: install
 	$(PY) protos/generate.py
 
 lint: install
-	$(VENV)/bin/ruff check gateway templates_store bws_cli tests bench protos/generate.py
+	$(VENV)/bin/ruff check gateway templates_store bws_cli tests bench helm protos/generate.py
+	$(VENV)/bin/hadolint Dockerfile
 
 bench: install
 	$(PY) bench/bench_search.py
 	$(PY) bench/bench_service.py
 	$(PY) bench/calibrate_threshold.py
 	$(PY) bench/bench_rest.py
+
+# Needs a container engine (none runs on the development machines).
+docker:
+	docker build -t bws-gateway:$$(grep -m1 '^version' pyproject.toml | cut -d'"' -f2) .
+
+helm-lint: install
+	$(PY) helm/lint.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

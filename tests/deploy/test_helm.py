@@ -1,0 +1,129 @@
+"""The Helm chart lints and renders with the Helm SDK (no helm binary), and the
+rendered manifests hold what a production deployment needs."""
+from pathlib import Path
+
+import helm_python as helm
+import pytest
+import yaml
+
+CHART = Path(__file__).resolve().parents[2] / "helm" / "bws-gateway"
+REQUIRED = {"secrets": {"clients": "bws-clients", "encryptionKeys": "bws-keys"},
+            "redis": {"url": "redis://redis-master:6379/0"}}
+
+
+def render(values: dict | None = None) -> dict[str, list[dict]]:
+    merged = _merge(REQUIRED, values or {})
+    manifests = helm.Chart.load(str(CHART)).render(merged, name="face", namespace="biometrics")
+    by_kind: dict[str, list[dict]] = {}
+    for path, text in manifests.items():
+        if path.endswith(".yaml"):
+            for document in yaml.safe_load_all(text):
+                if document:
+                    by_kind.setdefault(document["kind"], []).append(document)
+    return by_kind
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def container(manifests) -> dict:
+    (deployment,) = manifests["Deployment"]
+    (main,) = deployment["spec"]["template"]["spec"]["containers"]
+    return main
+
+
+def test_lints_strictly_without_errors():
+    report = helm.lint(str(CHART), REQUIRED, strict=True)
+    assert report["errors"] == []
+    assert [m for m in report["messages"] if m["severity"] >= 2] == []
+
+
+def test_secrets_are_required_and_never_defaulted():
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    assert values["secrets"] == {"clients": "", "encryptionKeys": ""}
+    with pytest.raises(helm.HelmError, match="secrets.clients"):
+        helm.Chart.load(str(CHART)).render({"redis": REQUIRED["redis"]}, name="face")
+    text = "\n".join(helm.Chart.load(str(CHART)).render(REQUIRED, name="face").values())
+    assert "kind: Secret" not in text and "keys.json\": " not in text
+
+
+def test_security_context():
+    manifests = render()
+    pod = manifests["Deployment"][0]["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] != 0
+    assert pod["automountServiceAccountToken"] is False
+    security = container(manifests)["securityContext"]
+    assert security["readOnlyRootFilesystem"] is True and security["allowPrivilegeEscalation"] is False
+    assert security["privileged"] is False and security["capabilities"]["drop"] == ["ALL"]
+    mounts = {m["mountPath"] for m in container(manifests)["volumeMounts"]}
+    assert {"/tmp", "/data", "/etc/bws/clients", "/etc/bws/keys"} <= mounts
+
+
+def test_probes_resources_and_graceful_termination():
+    manifests = render()
+    main = container(manifests)
+    assert main["livenessProbe"]["grpc"]["port"] == 50051 and main["startupProbe"]["grpc"]["port"] == 50051
+    assert main["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert main["resources"]["requests"]["cpu"] and main["resources"]["requests"]["memory"]
+    assert main["resources"]["limits"]["memory"]
+    config = manifests["ConfigMap"][0]["data"]
+    pod = manifests["Deployment"][0]["spec"]["template"]["spec"]
+    grace = int(config["BWS_GRACE_SECONDS"])
+    assert pod["terminationGracePeriodSeconds"] > grace + main["lifecycle"]["preStop"]["sleep"]["seconds"]
+    assert config["BWS_WORKERS"] == str(main["resources"]["requests"]["cpu"])
+
+
+def test_service_ports_are_named_with_app_protocols():
+    (service,) = render()["Service"]
+    ports = {p["name"]: p for p in service["spec"]["ports"]}
+    assert ports["grpc"]["port"] == 50051 and ports["grpc"]["appProtocol"] == "grpc"
+    assert ports["http"]["port"] == 8080 and ports["http"]["appProtocol"] == "http"
+
+
+def test_autoscaling_and_disruption_budget():
+    manifests = render()
+    (hpa,) = manifests["HorizontalPodAutoscaler"]
+    assert hpa["spec"]["minReplicas"] >= 2 and hpa["spec"]["scaleTargetRef"]["kind"] == "Deployment"
+    assert "replicas" not in manifests["Deployment"][0]["spec"]  # the HPA owns it
+    assert manifests["PodDisruptionBudget"][0]["spec"]["minAvailable"] == 1
+    fixed = render({"autoscaling": {"enabled": False}, "replicaCount": 3})
+    assert "HorizontalPodAutoscaler" not in fixed and fixed["Deployment"][0]["spec"]["replicas"] == 3
+
+
+def test_optional_network_policy_and_service_monitor():
+    assert "NetworkPolicy" not in render() and "ServiceMonitor" not in render()
+    manifests = render({"networkPolicy": {"enabled": True, "from": [{"podSelector": {"matchLabels": {"a": "b"}}}]},
+                        "serviceMonitor": {"enabled": True}})
+    assert manifests["NetworkPolicy"][0]["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"] == {"a": "b"}
+    endpoint = manifests["ServiceMonitor"][0]["spec"]["endpoints"][0]
+    assert endpoint == {"port": "http", "path": "/metrics", "interval": "30s"}
+
+
+@pytest.mark.parametrize("redis, url", [
+    ({"url": "rediss://redis.example:6380/1"}, "rediss://redis.example:6380/1"),
+    ({"url": "", "sentinel": {"hosts": ["s0:26379", "s1:26379"], "masterName": "bws"}},
+     "redis+sentinel://s0:26379,s1:26379/bws?db=0"),
+    ({"url": "", "cluster": {"nodes": ["c0:6379", "c1:6379", "c2:6379"]}}, "redis+cluster://c0:6379,c1:6379,c2:6379"),
+])
+def test_redis_topologies(redis, url):
+    assert render({"redis": redis})["ConfigMap"][0]["data"]["BWS_REDIS_URL"] == url
+
+
+@pytest.mark.parametrize("redis, message", [
+    ({"url": "redis://:hunter2@redis:6379/0"}, "must not hold credentials"),
+    ({"url": "redis://r", "cluster": {"nodes": ["c0:6379"]}}, "exactly one"),
+    ({"url": ""}, "exactly one"),
+])
+def test_bad_redis_values_fail_clearly(redis, message):
+    with pytest.raises(helm.HelmError, match=message):
+        render({"redis": redis})
+
+
+def test_redis_password_comes_from_a_secret():
+    env = container(render({"redis": {"passwordSecret": "redis-auth"}}))["env"]
+    assert env == [{"name": "BWS_REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "redis-auth",
+                                                                               "key": "password"}}}]
