@@ -115,7 +115,7 @@ class App:
         self.http_port = site._server.sockets[0].getsockname()[1]
 
     def _extra_routes(self, app: web.Application) -> None:
-        extension_http.add_routes(app, self.extension)
+        extension_http.add_routes(app, self.extension, self.metrics.observe_call)
 
         async def metrics(_: web.Request) -> web.Response:
             return web.Response(body=self.metrics.render(), headers={"Content-Type": CONTENT_TYPE})

@@ -33,7 +33,7 @@ class Metrics:
                                   registry=self.registry)
 
     def observe_call(self, method: str, code: str, seconds: float) -> None:
-        name = method.rsplit("/", 1)[-1]
+        name = method if method.startswith("/extension/") else method.rsplit("/", 1)[-1]
         self.calls.labels(name, code).inc()
         self.latency.labels(name).observe(seconds)
 

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+import uuid
+from typing import Callable
 
 from aiohttp import web
 
@@ -31,10 +34,31 @@ def _failure(error: Exception, task: bool) -> web.Response:
     return _json(500, {"Success": False, "Error": "internal error"} if task else {"Error": "internal error"})
 
 
-def add_routes(app: web.Application, flow: ExtensionFlow) -> None:
+def bookkeeping(on_call: Callable[[str, str, float], None]):
+    """Every /extension/ call gets a jobid header, one JSON log line and metrics,
+    like the gRPC calls get from their interceptor."""
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        if not request.path.startswith("/extension/"):
+            return await handler(request)
+        started, job_id = time.perf_counter(), str(uuid.uuid4())
+        response = await handler(request)
+        elapsed = time.perf_counter() - started
+        response.headers["jobid"] = job_id
+        on_call(request.path, str(response.status), elapsed)
+        log.info("call", extra={"jobid": job_id, "method": request.path, "client": request.get("client"),
+                                "code": response.status, "duration_ms": round(elapsed * 1000, 1)})
+        return response
+    return middleware
+
+
+def add_routes(app: web.Application, flow: ExtensionFlow, on_call: Callable[[str, str, float], None]) -> None:
+    app.middlewares.append(bookkeeping(on_call))
+
     async def token(request: web.Request) -> web.Response:
         try:
             client = flow.app(request.headers.get("Authorization"))
+            request["client"] = client.client_id
             q = request.query
             text = flow.token(client, q.get("id"), q.get("bcid"), q.get("task"), q.get("maxtries"),
                               q.get("livedetection"), q.get("challenge"))
@@ -68,6 +92,7 @@ def add_routes(app: web.Application, flow: ExtensionFlow) -> None:
     async def result(request: web.Request) -> web.Response:
         try:
             client = flow.app(request.headers.get("Authorization"))
+            request["client"] = client.client_id
             found = await flow.result(client, request.query.get("access_token"))
         except Exception as error:  # noqa: BLE001
             return _failure(error, task=False)

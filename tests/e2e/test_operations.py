@@ -64,6 +64,10 @@ def test_metrics(service, a):
     assert 'bws_call_duration_seconds_bucket{le="0.005",method="GetClassCount"}' in text
     assert "bws_engine_in_flight 0.0" in text
     assert 'bws_index_templates{partition="acme/1"}' in text
+    bad = request(service.http_url, "GET", "/extension/enroll", headers={"Authorization": "Bearer nope"})
+    assert bad.status == 401 and len(bad.headers["jobid"]) == 36
+    text = request(service.http_url, "GET", "/metrics").body.decode()
+    assert 'bws_calls_total{code="401",method="/extension/enroll"}' in text
 
 
 def test_every_call_is_logged_as_json_without_image_or_template_data(service, a):
