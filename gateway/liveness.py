@@ -18,6 +18,7 @@ from statistics import NormalDist
 import numpy as np
 
 from gateway import scoring
+from gateway.analysis import analyze_images
 from gateway.config import Settings
 from gateway.engine import EnginePool, ImageAnalysis, InvalidImage
 from gateway.engine import liveness as motion_math
@@ -90,17 +91,8 @@ class Liveness:
         self.engine = engine
 
     async def analyze(self, images: list[LiveImage], field_name: str) -> list[ImageAnalysis]:
-        if len(images) > self.settings.max_images:
-            raise InvalidArgument(f"at most {self.settings.max_images} images per call, got {len(images)}")
-        texture = self.engine.has_texture_liveness
-        outcomes = await asyncio.gather(*(self.engine.analyze(i.data, want_texture=texture) for i in images),
-                                        return_exceptions=True)
-        for i, outcome in enumerate(outcomes):
-            if isinstance(outcome, InvalidImage):
-                raise InvalidArgument(f"{field_name}[{i}]: {outcome}")
-            if isinstance(outcome, BaseException):
-                raise outcome
-        return list(outcomes)
+        return await analyze_images(self.engine, self.settings, [i.data for i in images], field_name,
+                                    want_texture=self.engine.has_texture_liveness)
 
     async def detect(self, images: list[LiveImage]) -> LivenessOutcome:
         if not images:

@@ -12,9 +12,10 @@ from enum import Enum
 import numpy as np
 
 from gateway import scoring
+from gateway.analysis import analyze_images
 from gateway.clients import Client
 from gateway.config import Settings
-from gateway.engine import ENCODER_VERSION, EnginePool, ImageAnalysis, InvalidImage
+from gateway.engine import ENCODER_VERSION, EnginePool, ImageAnalysis
 from gateway.errors import InvalidArgument, NotFound
 from templates_store import Bcid, EnhancedTemplate, SearchIndex, TemplateNotFound, TemplateStatus, TemplateStore
 from templates_store.store import clean_tags
@@ -98,21 +99,7 @@ class FaceRecognition:
             raise InvalidArgument(str(exc)) from None
 
     async def analyze(self, images: list[bytes], field_name: str = "images") -> list[ImageAnalysis]:
-        if len(images) > self.settings.max_images:
-            raise InvalidArgument(f"at most {self.settings.max_images} images per call, got {len(images)}")
-        for i, data in enumerate(images):
-            if len(data) > self.settings.max_image_bytes:
-                raise InvalidArgument(f"{field_name}[{i}]: image of {len(data)} bytes is larger than the limit "
-                                      f"of {self.settings.max_image_bytes} bytes")
-        results = []
-        outcomes = await asyncio.gather(*(self.engine.analyze(data) for data in images), return_exceptions=True)
-        for i, outcome in enumerate(outcomes):
-            if isinstance(outcome, InvalidImage):
-                raise InvalidArgument(f"{field_name}[{i}]: {outcome}")
-            if isinstance(outcome, BaseException):
-                raise outcome
-            results.append(outcome)
-        return results
+        return await analyze_images(self.engine, self.settings, images, field_name)
 
     def _apply_to_index(self, bcid: Bcid, template: EnhancedTemplate | None, tags: tuple[str, ...]) -> None:
         partition_index = self.index.partition(bcid.partition)
