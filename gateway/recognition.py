@@ -196,9 +196,16 @@ class FaceRecognition:
 
     async def identify(self, client: Client, descriptor: np.ndarray, max_results: int) -> list[SearchMatch]:
         """The classes of the client's partition that the threshold accepts, best first."""
-        (matches,) = await asyncio.to_thread(self.index.partition(client.partition).search, descriptor,
-                                             max_results, frozenset(), self.min_cosine)
-        return [SearchMatch(m.class_id, scoring.score_from_cosine(m.similarity)) for m in matches]
+        (matches,) = await self._matches(client, descriptor, max_results, frozenset(), self.min_cosine)
+        return matches
+
+    async def _matches(self, client: Client, queries: np.ndarray, k: int, required: frozenset[str],
+                       min_cosine: float) -> list[list[SearchMatch]]:
+        """Index search in the client's partition (in a thread: BLAS releases the GIL), as scores."""
+        found = await asyncio.to_thread(self.index.partition(client.partition).search, queries, k, required,
+                                        min_cosine)
+        return [[SearchMatch(m.class_id, scoring.score_from_cosine(m.similarity)) for m in matches]
+                for matches in found]
 
     async def search(self, client: Client, images: list[bytes], tags: list[str], top_matches: bool) -> SearchOutcome:
         if not images:
@@ -216,10 +223,8 @@ class FaceRecognition:
             queries = np.stack([analyses[i].face.descriptor for i in usable])
             k = self.settings.search_top_n if top_matches else self.settings.search_max_matches
             floor = -1.0 if top_matches else self.min_cosine
-            found = await asyncio.to_thread(self.index.partition(client.partition).search,
-                                            queries, k, required, floor)
-            for i, matches in zip(usable, found):
-                results[i] = [SearchMatch(m.class_id, scoring.score_from_cosine(m.similarity)) for m in matches]
+            for i, matches in zip(usable, await self._matches(client, queries, k, required, floor)):
+                results[i] = matches
         return SearchOutcome(analyses, results, errors)
 
     async def set_tags(self, client: Client, class_id: int, tags: list[str]) -> None:
