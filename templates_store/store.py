@@ -20,7 +20,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator, Awaitable, Callable, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
@@ -30,6 +30,7 @@ from templates_store.crypto import KeyRing, TemplateDecryptionError, is_sealed
 from templates_store.templates import CompactTemplate, EnhancedTemplate, TemplateFormatError, Thumbnail
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PARTITIONS_KEY = "bws:partitions"
 CHANGES_MAXLEN = 100_000
@@ -199,35 +200,32 @@ class TemplateStore:
         current enhanced template (None when there is none) and returns the new
         one; it is called again if another writer got in between."""
         key = bcid.key
-        for _ in range(_MAX_ATTEMPTS):
-            async with self.redis.pipeline(transaction=True) as pipe:
-                try:
-                    await pipe.watch(key)
-                    enhanced_blob, enrolled, tags = await pipe.hmget(key, "enhanced", "enrolled", "tags")
-                    current = self._decode_enhanced(bcid, enhanced_blob) if enhanced_blob is not None else None
-                    updated = change(current)
-                    stamp = time.time() if now is None else now
-                    compact = updated.compact().to_bytes()
-                    if encrypt_compact:
-                        compact = self.keys.seal(compact, _aad(bcid, "compact"))
-                    pipe.multi()
-                    pipe.hset(key, mapping={
-                        "compact": compact,
-                        "enhanced": self.keys.seal(updated.to_bytes(), _aad(bcid, "enhanced")),
-                        "enrolled": enrolled if enrolled is not None else repr(stamp),
-                        "tags": tags if tags is not None else "[]",
-                        "encoder": updated.encoder_version,
-                        "fv": len(updated.vectors),
-                        "thumbs": len(updated.thumbnails),
-                    })
-                    pipe.sadd(bcid.partition.classes_key, bcid.class_id)
-                    self._record_change(pipe, bcid, "upsert")
-                    await pipe.execute()
-                except WatchError:
-                    continue
-            await self.redis.sadd(PARTITIONS_KEY, str(bcid.partition))
-            return EnrollResult(created=current is None, status=await self.get_status(bcid))
-        raise RuntimeError(f"too much contention on {bcid}")
+
+        async def write(pipe) -> bool:
+            enhanced_blob, enrolled, tags = await pipe.hmget(key, "enhanced", "enrolled", "tags")
+            current = self._decode_enhanced(bcid, enhanced_blob) if enhanced_blob is not None else None
+            updated = change(current)
+            stamp = time.time() if now is None else now
+            compact = updated.compact().to_bytes()
+            if encrypt_compact:
+                compact = self.keys.seal(compact, _aad(bcid, "compact"))
+            pipe.multi()
+            pipe.hset(key, mapping={
+                "compact": compact,
+                "enhanced": self.keys.seal(updated.to_bytes(), _aad(bcid, "enhanced")),
+                "enrolled": enrolled if enrolled is not None else repr(stamp),
+                "tags": tags if tags is not None else "[]",
+                "encoder": updated.encoder_version,
+                "fv": len(updated.vectors),
+                "thumbs": len(updated.thumbnails),
+            })
+            pipe.sadd(bcid.partition.classes_key, bcid.class_id)
+            self._record_change(pipe, bcid, "upsert")
+            return current is None
+
+        created = await self._watched(bcid, write)
+        await self.redis.sadd(PARTITIONS_KEY, str(bcid.partition))
+        return EnrollResult(created=created, status=await self.get_status(bcid))
 
     async def set_tags(self, bcid: Bcid, tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
         new_tags = clean_tags(tags)
@@ -254,17 +252,26 @@ class TemplateStore:
         await self._modify_existing(bcid, write)
 
     async def _modify_existing(self, bcid: Bcid, write: Callable) -> None:
+        async def checked(pipe) -> None:
+            exists, tags = await pipe.hmget(bcid.key, "enrolled", "tags")
+            if exists is None:
+                raise TemplateNotFound(bcid)
+            pipe.multi()
+            write(pipe, tuple(json.loads(tags or b"[]")))
+
+        await self._watched(bcid, checked)
+
+    async def _watched(self, bcid: Bcid, body: Callable[..., Awaitable[T]]) -> T:
+        """One optimistic transaction on bcid's key: `body` reads (the key is
+        watched), calls pipe.multi() and queues its writes; everything runs again
+        when another writer got in between, at most _MAX_ATTEMPTS times."""
         for _ in range(_MAX_ATTEMPTS):
             async with self.redis.pipeline(transaction=True) as pipe:
                 try:
                     await pipe.watch(bcid.key)
-                    exists, tags = await pipe.hmget(bcid.key, "enrolled", "tags")
-                    if exists is None:
-                        raise TemplateNotFound(bcid)
-                    pipe.multi()
-                    write(pipe, tuple(json.loads(tags or b"[]")))
+                    result = await body(pipe)
                     await pipe.execute()
-                    return
+                    return result
                 except WatchError:
                     continue
         raise RuntimeError(f"too much contention on {bcid}")
