@@ -179,12 +179,13 @@ def create_app(settings: Settings) -> App:
     index = SearchIndex()
     pool = EnginePool(settings.workers or None, engine_options(settings))
     clients = load_clients(settings)
-    recognition = FaceRecognition(settings, pool, store, index)
+    sync = IndexSync(store, index, ENCODER_VERSION, settings.index_poll_seconds)
+    recognition = FaceRecognition(settings, pool, store, sync)
     liveness = Liveness(settings, pool)
     extension = ExtensionFlow(clients, recognition, liveness, SampleStore(store.redis, store.keys),
                               settings.extension_token_seconds)
     return App(settings=settings, authenticator=Authenticator(clients, settings.jwt_leeway_seconds),
                pool=pool, store=store, index=index,
-               sync=IndexSync(store, index, ENCODER_VERSION, settings.index_poll_seconds),
+               sync=sync,
                recognition=recognition, liveness=liveness, extension=extension,
                health=health.aio.HealthServicer(), embedded_redis=embedded)

@@ -17,8 +17,9 @@ from gateway.clients import Client
 from gateway.config import Settings
 from gateway.engine import ENCODER_VERSION, EnginePool, ImageAnalysis
 from gateway.errors import InvalidArgument, NotFound
-from templates_store import Bcid, EnhancedTemplate, SearchIndex, TemplateNotFound, TemplateStatus, TemplateStore
+from templates_store import Bcid, EnhancedTemplate, TemplateNotFound, TemplateStatus, TemplateStore
 from templates_store.store import clean_tags
+from templates_store.sync import IndexSync
 from templates_store.templates import Thumbnail, normalize
 
 
@@ -82,11 +83,12 @@ def no_usable_face_error(analyses: list[ImageAnalysis]) -> JobError:
 
 
 class FaceRecognition:
-    def __init__(self, settings: Settings, engine: EnginePool, store: TemplateStore, index: SearchIndex) -> None:
+    def __init__(self, settings: Settings, engine: EnginePool, store: TemplateStore, sync: IndexSync) -> None:
         self.settings = settings
         self.engine = engine
         self.store = store
-        self.index = index
+        self.sync = sync  # each write brings this process' index up to date through it at once
+        self.index = sync.index
         self.min_cosine = scoring.cosine_from_score(settings.verify_threshold)
 
     # --- helpers -------------------------------------------------------------
@@ -100,13 +102,6 @@ class FaceRecognition:
 
     async def analyze(self, images: list[bytes], field_name: str = "images") -> list[ImageAnalysis]:
         return await analyze_images(self.engine, self.settings, images, field_name)
-
-    def _apply_to_index(self, bcid: Bcid, template: EnhancedTemplate | None, tags: tuple[str, ...]) -> None:
-        partition_index = self.index.partition(bcid.partition)
-        if template is None:
-            partition_index.remove(bcid.class_id)
-        else:
-            partition_index.upsert_many([bcid.class_id], template.compact().vector[None, :], [frozenset(tags)])
 
     # --- operations ----------------------------------------------------------
 
@@ -128,16 +123,14 @@ class FaceRecognition:
         now = time.time()
         vectors = np.stack([f.descriptor for f in faces])
         thumbnails = [Thumbnail(now, f.thumbnail_png) for f in faces]
-        written: list[EnhancedTemplate] = []
 
         def add(current: EnhancedTemplate | None) -> EnhancedTemplate:
             base = current if current is not None and current.encoder_version == ENCODER_VERSION \
                 else EnhancedTemplate.empty(ENCODER_VERSION)
-            written[:] = [base.merged(vectors, thumbnails, now)]
-            return written[0]
+            return base.merged(vectors, thumbnails, now)
 
         result = await self.store.update_template(bcid, add, client.encrypt_compact, now)
-        self._apply_to_index(bcid, written[0], result.status.tags)
+        await self.sync.apply(bcid)
         action = EnrollmentAction.NEW_TEMPLATE_CREATED if result.created else EnrollmentAction.TEMPLATE_UPDATED
         return Enrollment(action, analyses, len(faces), result.status)
 
@@ -161,7 +154,7 @@ class FaceRecognition:
             return upgraded
 
         result = await self.store.update_template(bcid, replace, client.encrypt_compact)
-        self._apply_to_index(bcid, upgraded, result.status.tags)
+        await self.sync.apply(bcid)
         return result.status
 
     async def verify(self, client: Client, class_id: int, image: bytes) -> Verification:
@@ -235,10 +228,7 @@ class FaceRecognition:
             raise InvalidArgument(str(exc)) from None
         except TemplateNotFound:
             raise NotFound(f"no template for class {bcid.class_id}") from None
-        entry = await self.store.index_entry(bcid)
-        if entry is not None:
-            self.index.partition(bcid.partition).upsert_many([bcid.class_id], entry.template.vector[None, :],
-                                                             [entry.tags])
+        await self.sync.apply(bcid)
 
     async def template_status(self, client: Client, class_id: int, with_thumbnails: bool) -> TemplateStatus:
         return await self.store.get_status(self.bcid(client, class_id), with_thumbnails)
@@ -255,5 +245,5 @@ class FaceRecognition:
             await self.store.delete(bcid)
         except TemplateNotFound:
             raise NotFound(f"no template for class {bcid.class_id}") from None
-        self._apply_to_index(bcid, None, ())
+        await self.sync.apply(bcid)
 
