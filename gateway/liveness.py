@@ -26,6 +26,8 @@ from gateway.engine.liveness import Motion
 from gateway.errors import InvalidArgument, Unimplemented
 from gateway.recognition import JobError, mean_descriptor, no_usable_face_error
 
+# A call is live when its liveness_score (motion, and texture when a PAD model runs) reaches this.
+LIVE_SCORE = 0.5
 PASSIVE_UNAVAILABLE = ("passive (texture) liveness needs a presentation-attack-detection model, and this "
                        "deployment has none (BWS_PAD_MODEL): send two or more images for active liveness")
 
@@ -117,9 +119,7 @@ class Liveness:
         outcome = LivenessOutcome(analyses, motions=[None] * len(analyses))
         unusable = [i for i, a in enumerate(analyses) if a.face is None]
         if unusable:
-            first = unusable[0]
-            error = no_usable_face_error([analyses[first]])
-            outcome.errors.append(JobError(error.error_code, f"live_images[{first}]: {error.message}"))
+            outcome.errors.append(no_usable_face_error([analyses[unusable[0]]], f"live_images[{unusable[0]}]"))
             return outcome
         faces = [a.face for a in analyses]
         if any(scoring.score(faces[0].descriptor, f.descriptor) < self.settings.verify_threshold for f in faces[1:]):
@@ -140,8 +140,7 @@ class Liveness:
         if self.engine.has_texture_liveness:
             scores.append(min(f.texture_score for f in faces))
         outcome.score = float(min(scores))
-        threshold = 0.5
-        outcome.live = outcome.score >= threshold and not outcome.errors
+        outcome.live = outcome.score >= LIVE_SCORE and not outcome.errors
         if not outcome.live and not outcome.errors:
             outcome.errors.append(JobError("LiveDetectionFailed", "no evidence of a live person: the motion "
                                            "between the images is that of a flat picture, or there is none"))
@@ -163,8 +162,7 @@ class Liveness:
         outcome = PhotoVerifyOutcome(liveness, photo_analysis, AccuracyLevel.NOT_RECOGNIZED, 0.0,
                                      list(liveness.errors))
         if photo_analysis.face is None:
-            error = no_usable_face_error([photo_analysis])
-            outcome.errors.append(JobError(error.error_code, f"photo: {error.message}"))
+            outcome.errors.append(no_usable_face_error([photo_analysis], "photo"))
             return outcome
         faces = [a.face for a in live_analyses if a.face is not None]
         if not faces:

@@ -71,15 +71,17 @@ def mean_descriptor(descriptors: list[np.ndarray]) -> np.ndarray:
     return normalize(np.mean(descriptors, axis=0))
 
 
-def no_usable_face_error(analyses: list[ImageAnalysis]) -> JobError:
+def no_usable_face_error(analyses: list[ImageAnalysis], where: str = "") -> JobError:
     """NoFeatureVectors when a single face was found but could not be used,
-    NoSuitableFaceImage when no image holds exactly one face."""
+    NoSuitableFaceImage when no image holds exactly one face; `where` (e.g.
+    "images[2]") prefixes the message."""
+    prefix = f"{where}: " if where else ""
     single_face = [a for a in analyses if len(a.faces) == 1]
     if single_face:
         reasons = {c.message for a in single_face for c in a.faces[0].checks if not c.passed and c.message}
-        return JobError("NoFeatureVectors", "faces found, but no feature vectors could be extracted"
+        return JobError("NoFeatureVectors", prefix + "faces found, but no feature vectors could be extracted"
                         + (f": {'; '.join(sorted(reasons))}" if reasons else ""))
-    return JobError("NoSuitableFaceImage", "no image holds exactly one face")
+    return JobError("NoSuitableFaceImage", prefix + "no image holds exactly one face")
 
 
 class FaceRecognition:
@@ -210,8 +212,7 @@ class FaceRecognition:
         analyses = await self.analyze(images)
         usable = [i for i, a in enumerate(analyses) if a.face is not None]
         results: list[list[SearchMatch]] = [[] for _ in analyses]
-        errors = [JobError(no_usable_face_error([a]).error_code, f"images[{i}]: {no_usable_face_error([a]).message}")
-                  for i, a in enumerate(analyses) if a.face is None]
+        errors = [no_usable_face_error([a], f"images[{i}]") for i, a in enumerate(analyses) if a.face is None]
         if usable:
             queries = np.stack([analyses[i].face.descriptor for i in usable])
             k = self.settings.search_top_n if top_matches else self.settings.search_max_matches

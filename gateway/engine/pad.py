@@ -24,7 +24,6 @@ class PadOptions:
     std: tuple[float, float, float] = (0.5, 0.5, 0.5)
     live_index: int = 1
     crop_scale: float = 1.5
-    threshold: float = 0.5
 
 
 class PadModel:

@@ -173,7 +173,7 @@ class ExtensionFlow:
             if len(samples) < 2:
                 return {"Success": False, "Error": "NotEnoughSamples"}
             tags = [s.tag or None for s in samples]
-            if token.challenge and [t for t in tags[1:]] != list(token.challenge[:len(samples) - 1]):
+            if token.challenge and tags[1:] != list(token.challenge[:len(samples) - 1]):
                 return {"Success": False, "Error": "ChallengeResponseFailed"}
             judged = self.liveness.judge(analyses, tags)
             if not judged.live:
