@@ -18,12 +18,13 @@ import numpy as np
 
 from gateway.engine.dlib_engine import EngineOptions, FaceEngine
 from gateway.engine.types import ImageAnalysis
+from gateway.errors import Unavailable
 
 _engine: FaceEngine | None = None
 
 
-class EngineUnavailable(RuntimeError):
-    pass
+class EngineUnavailable(Unavailable):
+    """A worker died under this call: retryable, the pool has been restarted."""
 
 
 def _exit_with_parent(parent: int) -> None:

@@ -13,7 +13,7 @@ from bws_proto import facerecognition_pb2 as fr
 from bws_proto import facerecognition_pb2_grpc as fr_grpc
 from templates_store import KeyRing
 from tests.conftest import face, start_service, stop_service, write_clients_file
-from tests.e2e.helpers import new_class_id
+from tests.e2e.helpers import Caller, new_class_id
 from tests.e2e.http import request
 
 PHOTOS = ["obama_3.jpg", "biden_1.jpg", "alex_lacamoire_2.jpg", "obama_1.jpg", "rose_leslie_1.jpg",
@@ -91,3 +91,35 @@ def test_every_call_is_logged_as_json_without_image_or_template_data(service, a)
     keys = json.loads((service.log_path.parent / "keys.json").read_text())["keys"]
     assert all(key not in log for key in keys.values())
     assert all(base64.b64encode(c.key).decode() not in log for c in service.clients.values())
+
+
+def test_a_dying_engine_worker_is_unavailable_then_replaced(tmp_path, redis_server):
+    import psutil
+
+    clients = write_clients_file(tmp_path / "clients.json")
+    (tmp_path / "keys.json").write_text(KeyRing.generate().to_json())
+    target, process, log_path, _ = start_service(tmp_path, redis_server.url, tmp_path / "clients.json",
+                                                 tmp_path / "keys.json", BWS_WORKERS="1")
+    try:
+        with grpc.insecure_channel(target, options=[("grpc.max_send_message_length", 64 << 20)]) as channel:
+            a = Caller(channel, clients["tenant-a"])
+            workers = [c for c in psutil.Process(process.pid).children() if "spawn_main" in " ".join(c.cmdline())]
+            assert len(workers) == 1
+            outcome = {}
+
+            def enroll():
+                try:
+                    outcome["response"] = a.enroll(new_class_id(), *PHOTOS)
+                except grpc.RpcError as error:
+                    outcome["error"] = error
+
+            caller = threading.Thread(target=enroll)
+            caller.start()
+            time.sleep(0.5)
+            workers[0].kill()
+            caller.join(60)
+            assert outcome["error"].code() == grpc.StatusCode.UNAVAILABLE
+            assert "retry" in outcome["error"].details()
+            assert a.enroll(new_class_id(), "obama_1.jpg").enrolled_images == 1  # a fresh worker serves
+    finally:
+        stop_service(process)
