@@ -3,7 +3,9 @@ index and servers are built and wired together."""
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -25,6 +27,7 @@ from gateway.extension.flow import ExtensionFlow
 from gateway.liveness import Liveness
 from gateway.metrics import CONTENT_TYPE, Metrics
 from gateway.recognition import FaceRecognition
+from gateway.rest.bodies import BodyBudget
 from gateway.rest.mux import Transcoder, build_http_app
 from gateway.rest.openapi import openapi_document
 from gateway.rest.routes import routes_of
@@ -44,8 +47,9 @@ def load_keys(settings: Settings) -> KeyRing:
     path = settings.data_dir / "dev-keys.json"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(KeyRing.generate("dev1").to_json())
-        path.chmod(0o600)
+        # Private from the first byte; O_EXCL also refuses to follow a link planted at the path.
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+            file.write(KeyRing.generate("dev1").to_json())
     log.warning("BWS_KEYS_FILE is not set: templates are encrypted with a development key kept in the data "
                 "directory; configure a keys file for production", extra={"path": str(path)})
     return KeyRing.from_file(path)
@@ -80,6 +84,7 @@ class App:
     stopping: bool = False
     grpc_port: int = 0
     http_port: int = 0
+    metrics_port: int | None = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -97,7 +102,8 @@ class App:
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)])
         await self._start_http()
-        log.info("listening", extra={"grpc_port": self.grpc_port, "http_port": self.http_port})
+        log.info("listening", extra={"grpc_port": self.grpc_port, "http_port": self.http_port,
+                                     "metrics_port": self.metrics_port})
         await self.pool.start()
         await self.sync.load_all()
         self._tasks.append(asyncio.create_task(self.sync.run(), name="index-sync"))
@@ -107,20 +113,38 @@ class App:
     async def _start_http(self) -> None:
         routes = routes_of([facerecognition_pb2.DESCRIPTOR, bioidwebservice_pb2.DESCRIPTOR])
         openapi = openapi_document(routes, "BWS-compatible face recognition", self.settings.version)
-        http_app = build_http_app(Transcoder(routes, self.loopback), self.readiness, openapi, self._extra_routes)
-        self.http_runner = web.AppRunner(http_app, access_log=None, shutdown_timeout=self.settings.grace_seconds)
-        await self.http_runner.setup()
-        site = web.TCPSite(self.http_runner, self.settings.bind_host, self.settings.http_port)
+        self.body_budget = BodyBudget(self.settings.max_body_bytes_in_flight)
+        transcoder = Transcoder(routes, self.loopback, self.authenticator, self.body_budget)
+        http_app = build_http_app(transcoder, self.readiness, openapi, self._extra_routes)
+        self.http_runner, self.http_port = await self._serve(http_app, self.settings.http_port)
+        if self.settings.metrics_port is not None:
+            metrics_app = web.Application()
+            metrics_app.router.add_get("/metrics", self._metrics)
+            self.metrics_runner, self.metrics_port = await self._serve(metrics_app, self.settings.metrics_port)
+
+    async def _serve(self, http_app: web.Application, port: int) -> tuple[web.AppRunner, int]:
+        runner = web.AppRunner(http_app, access_log=None, shutdown_timeout=self.settings.grace_seconds)
+        await runner.setup()
+        site = web.TCPSite(runner, self.settings.bind_host, port)
         await site.start()
-        self.http_port = site._server.sockets[0].getsockname()[1]
+        return runner, site._server.sockets[0].getsockname()[1]
 
     def _extra_routes(self, app: web.Application) -> None:
-        extension_http.add_routes(app, self.extension, self.metrics.observe_call)
+        extension_http.add_routes(app, self.extension, self.metrics.observe_call, self.body_budget)
+        if self.settings.metrics_port is None:  # else /metrics is only on its own port: 404 here
+            app.router.add_get("/metrics", self._metrics)
 
-        async def metrics(_: web.Request) -> web.Response:
-            return web.Response(body=self.metrics.render(), headers={"Content-Type": CONTENT_TYPE})
-
-        app.router.add_get("/metrics", metrics)
+    async def _metrics(self, request: web.Request) -> web.Response:
+        """With BWS_METRICS_TOKEN, only `Authorization: Bearer <token>` is shown /metrics. On the main port
+        without a token, the series that name partitions are left out (anyone may reach that port)."""
+        expected = self.settings.metrics_token
+        if expected is not None:
+            given = request.headers.get("Authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+                return web.Response(status=401, text="/metrics needs Authorization: Bearer <BWS_METRICS_TOKEN>\n",
+                                    headers={"WWW-Authenticate": "Bearer"})
+        tenants = expected is not None or self.settings.metrics_port is not None
+        return web.Response(body=self.metrics.render(tenants), headers={"Content-Type": CONTENT_TYPE})
 
     async def readiness(self) -> dict[str, bool]:
         try:
@@ -140,6 +164,8 @@ class App:
         # REST handlers call the gRPC server, so HTTP drains first, then gRPC.
         if hasattr(self, "http_runner"):
             await self.http_runner.cleanup()
+        if hasattr(self, "metrics_runner"):
+            await self.metrics_runner.cleanup()
         if hasattr(self, "grpc_server"):
             await self.grpc_server.stop(self.settings.grace_seconds)
         if hasattr(self, "loopback"):
@@ -183,8 +209,9 @@ def create_app(settings: Settings) -> App:
     recognition = FaceRecognition(settings, pool, store, sync)
     liveness = Liveness(settings, pool)
     extension = ExtensionFlow(clients, recognition, liveness, SampleStore(store.redis, store.keys),
-                              settings.extension_token_seconds)
-    return App(settings=settings, authenticator=Authenticator(clients, settings.jwt_leeway_seconds),
+                              settings.extension_token_seconds, max_token_lifetime=settings.max_token_lifetime_seconds)
+    authenticator = Authenticator(clients, settings.jwt_leeway_seconds, settings.max_token_lifetime_seconds)
+    return App(settings=settings, authenticator=authenticator,
                pool=pool, store=store, index=index,
                sync=sync,
                recognition=recognition, liveness=liveness, extension=extension,

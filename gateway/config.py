@@ -40,6 +40,13 @@ class Settings:
     video_max_seconds: float = 20.0
     extension_token_seconds: int = 600  # lifetime of BWS 2 tokens (/extension/token)
     jwt_leeway_seconds: int = 30
+    max_token_lifetime_seconds: int = 3600  # API JWTs and BWS tokens that live longer (exp - iat) are refused
+    # Bytes of request bodies that may be read (and parsed) at once across all HTTP requests; over it: 503.
+    max_body_bytes_in_flight: int = 256 * 1024 * 1024
+    # /metrics on its own port (the main HTTP port then answers 404); None: on the main port.
+    metrics_port: int | None = None
+    # Bearer token /metrics requires when set; without port and token the main port shows no per-tenant series.
+    metrics_token: str | None = field(default=None, repr=False)
     index_poll_seconds: float = 0.25
     grace_seconds: float = 30.0
     log_level: str = "INFO"
@@ -48,9 +55,14 @@ class Settings:
     def __post_init__(self) -> None:
         if not 0 < self.verify_threshold <= 1:
             raise ValueError("BWS_VERIFY_THRESHOLD must be in ]0, 1]")
-        for name in ("search_top_n", "search_max_matches", "max_images", "max_image_bytes", "max_image_pixels"):
+        for name in ("search_top_n", "search_max_matches", "max_images", "max_image_bytes", "max_image_pixels",
+                     "max_token_lifetime_seconds", "extension_token_seconds", "max_body_bytes_in_flight"):
             if getattr(self, name) < 1:
                 raise ValueError(f"BWS_{name.upper()} must be at least 1")
+        if self.extension_token_seconds > self.max_token_lifetime_seconds:
+            raise ValueError("BWS_EXTENSION_TOKEN_SECONDS must not exceed BWS_MAX_TOKEN_LIFETIME_SECONDS")
+        if self.metrics_token is not None and len(self.metrics_token) < 16:
+            raise ValueError("BWS_METRICS_TOKEN must be at least 16 characters")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":

@@ -1,4 +1,8 @@
-"""Prometheus metrics, served at /metrics on the HTTP port."""
+"""Prometheus metrics, served at /metrics (on BWS_METRICS_PORT, or on the HTTP port).
+
+Label values come from fixed sets only (method names, route templates, status
+codes), so no caller can add series. The per-partition figures live in their
+own registry: they name tenants and are only shown to trusted scrapers."""
 from __future__ import annotations
 
 from typing import Callable
@@ -25,6 +29,7 @@ class _IndexSizes:
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self.tenant_registry = CollectorRegistry()
         self.calls = Counter("bws_calls", "BWS calls by method and status code", ["method", "code"],
                              registry=self.registry)
         self.latency = Histogram("bws_call_duration_seconds", "Time spent in the service per call", ["method"],
@@ -33,13 +38,15 @@ class Metrics:
                                   registry=self.registry)
 
     def observe_call(self, method: str, code: str, seconds: float) -> None:
+        """`method`: a gRPC method path or an HTTP route template, never a raw request path."""
         name = method if method.startswith("/extension/") else method.rsplit("/", 1)[-1]
         self.calls.labels(name, code).inc()
         self.latency.labels(name).observe(seconds)
 
     def watch(self, engine_in_flight: Callable[[], int], index_sizes: Callable[[], dict]) -> None:
         self.engine_queue.set_function(engine_in_flight)
-        self.registry.register(_IndexSizes(index_sizes))
+        self.tenant_registry.register(_IndexSizes(index_sizes))
 
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
+    def render(self, tenants: bool = True) -> bytes:
+        """The exposition text; `tenants=False` leaves out the series that name partitions."""
+        return generate_latest(self.registry) + (generate_latest(self.tenant_registry) if tenants else b"")

@@ -30,6 +30,17 @@ class PartitionId:
         storage, _, partition = text.rpartition("/")
         return cls(storage, int(partition))
 
+    @classmethod
+    def parse_bcid(cls, text: str) -> "PartitionId":
+        """The partition a BCID with class 0 (`storage/partition/0`) addresses, as BWS identify tokens name it."""
+        head, _, class_id = text.rpartition("/")
+        try:
+            if class_id != "0":
+                raise ValueError("class 0")
+            return cls.parse(head)
+        except ValueError as exc:
+            raise ValueError(f"invalid partition BCID {text!r}: expected storage/partition/0") from exc
+
     @property
     def _prefix(self) -> str:
         return f"bws:{{{self}}}"

@@ -85,6 +85,7 @@ class Service:
     redis_url: str
     log_path: Path
     http_url: str
+    metrics_url: str
 
     def channel(self) -> grpc.Channel:
         return grpc.insecure_channel(self.grpc_target, options=[("grpc.max_send_message_length", 64 << 20),
@@ -126,7 +127,8 @@ def wait_until_serving(target: str, process: subprocess.Popen, log_path: Path, t
 
 def start_service(tmp: Path, redis_url: str, clients_file: Path, keys_file: Path, **env_extra: str):
     port = free_port()
-    env = dict(os.environ, BWS_GRPC_PORT=str(port), BWS_HTTP_PORT=str(free_port()), BWS_REDIS_URL=redis_url,
+    env = dict(os.environ, BWS_GRPC_PORT=str(port), BWS_HTTP_PORT=str(free_port()), BWS_METRICS_PORT=str(free_port()),
+               BWS_REDIS_URL=redis_url,
                BWS_CLIENTS_FILE=str(clients_file), BWS_KEYS_FILE=str(keys_file), BWS_DATA_DIR=str(tmp / "data"),
                BWS_BIND_HOST="127.0.0.1", BWS_WORKERS="2", BWS_INDEX_POLL_SECONDS="0.1")
     env.update(env_extra)
@@ -152,5 +154,6 @@ def service(tmp_path_factory, redis_server) -> Service:
     clients = write_clients_file(tmp / "clients.json")
     (tmp / "keys.json").write_text(KeyRing.generate("test1").to_json())
     target, process, log_path, env = start_service(tmp, redis_server.url, tmp / "clients.json", tmp / "keys.json")
-    yield Service(target, process, clients, redis_server.url, log_path, f"http://127.0.0.1:{env['BWS_HTTP_PORT']}")
+    yield Service(target, process, clients, redis_server.url, log_path, f"http://127.0.0.1:{env['BWS_HTTP_PORT']}",
+                  f"http://127.0.0.1:{env['BWS_METRICS_PORT']}")
     stop_service(process)

@@ -15,6 +15,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from gateway.auth import DEFAULT_MAX_LIFETIME_SECONDS
 from gateway.clients import Client, ClientRegistry
 from gateway.engine import InvalidImage
 from gateway.engine.liveness import DIRECTIONS
@@ -22,13 +23,14 @@ from gateway.errors import InvalidArgument, NotFound, PermissionDenied, Unauthen
 from gateway.extension import tokens
 from gateway.liveness import LiveImage, Liveness
 from gateway.recognition import EnrollmentAction, FaceRecognition, mean_descriptor
-from templates_store import Bcid
+from templates_store import Bcid, PartitionId
 from templates_store.samples import SampleStore, TooManySamples
 
 MAX_TRIES = 15
 CHALLENGE_LENGTH = 3
 RESULT_GRACE_SECONDS = 600  # the application may fetch a result this long after its token expired
 _DATA_URL = re.compile(r"^data:(image/(?:png|jpeg|jpg|bmp))(?:;[a-z0-9=.+-]+)*;base64,(.*)$", re.I | re.S)
+_NOBODY = Client("", b"\0" * 32, PartitionId("nobody", 0), app_secret=secrets.token_urlsafe(32))
 _WARNINGS = {"FaceSize": "ImageTooSmall", "Sharpness": "ImageTooBlurry", "FaceInsideImage": "FaceCutOff"}
 
 
@@ -60,13 +62,15 @@ def decode_data_url(body: bytes) -> bytes:
 
 class ExtensionFlow:
     def __init__(self, registry: ClientRegistry, recognition: FaceRecognition, liveness: Liveness,
-                 samples: SampleStore, token_lifetime: int = 600, task_timeout: float = 60.0) -> None:
+                 samples: SampleStore, token_lifetime: int = 600, task_timeout: float = 60.0,
+                 max_token_lifetime: int = DEFAULT_MAX_LIFETIME_SECONDS) -> None:
         self.registry = registry
         self.recognition = recognition
         self.liveness = liveness
         self.samples = samples
         self.token_lifetime = token_lifetime
         self.task_timeout = task_timeout
+        self.max_token_lifetime = max_token_lifetime
 
     def app(self, authorization: str | None) -> Client:
         """The application of a Basic `appId:appSecret` header."""
@@ -78,7 +82,9 @@ class ExtensionFlow:
         except (binascii.Error, UnicodeDecodeError):
             raise Unauthenticated("malformed Basic authentication") from None
         client = self.registry.get(app_id)
-        if client is None or not client.secret_matches(secret):
+        # An unknown application costs the same comparison as a known one and reads the same.
+        matches = (client or _NOBODY).secret_matches(secret)
+        if client is None or not matches:
             raise Unauthenticated("unknown application or wrong secret")
         return client
 
@@ -89,13 +95,10 @@ class ExtensionFlow:
         if task not in tokens.TASKS:
             raise InvalidArgument(f"task must be one of {', '.join(tokens.TASKS)}")
         try:
-            bcid = Bcid.parse(bcid_text or "")
+            partition, class_id = tokens.parse_target(bcid_text or "", task)
         except ValueError as exc:
             raise InvalidArgument(str(exc)) from None
-        if bcid.partition != app.partition:
-            raise PermissionDenied(f"BCID {bcid} is not in the application's storage and partition")
-        if not app.allows(tokens.TASKS[task]):
-            raise PermissionDenied(f"the application may not {task}")
+        tokens.authorize(app, partition, task)
         try:
             tries = int(max_tries) if max_tries else 3
         except ValueError:
@@ -104,22 +107,26 @@ class ExtensionFlow:
             raise InvalidArgument(f"maxtries must be between 1 and {MAX_TRIES}")
         directions = tuple(secrets.choice(list(DIRECTIONS)) for _ in range(CHALLENGE_LENGTH)) \
             if parse_flag(challenge, False, "challenge") else ()
-        return tokens.issue(app, bcid, task, tries, parse_flag(live_detection, True, "livedetection"), directions,
-                            self.token_lifetime)
+        return tokens.issue(app, partition, class_id, task, tries, parse_flag(live_detection, True, "livedetection"),
+                            directions, self.token_lifetime)
 
-    def _bearer(self, authorization: str | None) -> tuple[Client, tokens.BwsToken]:
+    def bearer(self, authorization: str | None) -> tuple[Client, tokens.BwsToken]:
+        """The application and token of a `Bearer <BWS token>` header, checked as of now."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("a BWS token is required: Authorization: Bearer <token>")
-        return tokens.validate(self.registry, token.strip())
+        client, bws_token = tokens.validate(self.registry, token.strip(), self.max_token_lifetime)
+        if not 1 <= bws_token.max_tries <= MAX_TRIES:
+            raise Unauthenticated(tokens.INVALID)
+        return client, bws_token
 
-    async def upload(self, authorization: str | None, body: bytes, tag: str | None, index: str | None) -> dict:
-        _, token = self._bearer(authorization)
+    async def upload(self, token: tokens.BwsToken, image: bytes, tag: str | None, index: str | None) -> dict:
+        """Keep one sample (decoded from its data URL) for a token that `bearer` validated before the body was
+        read."""
         try:
             position = int(index) if index not in (None, "") else int(time.time() * 1000)
         except ValueError:
             raise InvalidArgument("index must be a number") from None
-        image = decode_data_url(body)
         try:
             analysis = await self.recognition.engine.analyze(image, want_descriptors=False)
         except InvalidImage as exc:
@@ -131,7 +138,7 @@ class ExtensionFlow:
         concerns = [c for c in analysis.faces[0].checks if not c.passed or c.score < 1 and c.check == "FaceInsideImage"]
         warnings = [_warning(c) for c in concerns]
         try:
-            await self.samples.add(token.bcid.partition, token.token_id, position, (tag or "").lower(), image,
+            await self.samples.add(token.partition, token.samples_id, position, (tag or "").lower(), image,
                                    token.ttl_ms)
         except TooManySamples as exc:
             raise InvalidArgument(str(exc)) from None
@@ -139,7 +146,7 @@ class ExtensionFlow:
 
     async def run(self, authorization: str | None, task: str, live_detection: str | None,
                   max_results: str | None) -> TaskResult:
-        client, token = self._bearer(authorization)
+        client, token = self.bearer(authorization)
         if token.task != task:
             raise PermissionDenied(f"this token is for {token.task}, not {task}")
         try:
@@ -147,10 +154,10 @@ class ExtensionFlow:
         except ValueError:
             raise InvalidArgument("maxresults must be a number") from None
         wants_liveness = token.live_detection or parse_flag(live_detection, False, "livedetection")
-        tries = await self.samples.count_try(token.bcid.partition, token.token_id, token.ttl_ms)
+        tries = await self.samples.count_try(token.partition, token.samples_id, token.ttl_ms)
         if tries > token.max_tries:
             raise PermissionDenied(f"the token's {token.max_tries} tries are used up")
-        samples = await self.samples.take(token.bcid.partition, token.token_id)
+        samples = await self.samples.take(token.partition, token.samples_id)
         if not samples:
             raise InvalidArgument("no samples uploaded")
         try:
@@ -159,9 +166,9 @@ class ExtensionFlow:
             status = 200
         except asyncio.TimeoutError:
             body, status = {"Success": False, "Error": "ExecutionOfJobTimedOut"}, 500
-        result = {"Action": tokens.ACTIONS[task], "BCID": str(token.bcid), "Success": body["Success"],
+        result = {"Action": tokens.ACTIONS[task], "BCID": token.bcid_text, "Success": body["Success"],
                   "Error": body.get("Error"), "Matches": body.get("Matches", [])}
-        await self.samples.put_result(token.bcid.partition, token.token_id, result,
+        await self.samples.put_result(token.partition, token.samples_id, result,
                                       token.ttl_ms + RESULT_GRACE_SECONDS * 1000)
         return TaskResult(status, body)
 
@@ -202,10 +209,11 @@ class ExtensionFlow:
     async def result(self, app: Client, access_token: str | None) -> dict | None:
         if not access_token:
             raise InvalidArgument("access_token is required")
-        client, token = tokens.validate(self.registry, access_token, leeway=RESULT_GRACE_SECONDS)
+        client, token = tokens.validate(self.registry, access_token, self.max_token_lifetime,
+                                        leeway=RESULT_GRACE_SECONDS)
         if client.client_id != app.client_id:
             raise Unauthenticated("the token belongs to another application")
-        return await self.samples.result(token.bcid.partition, token.token_id)
+        return await self.samples.result(token.partition, token.samples_id)
 
 
 def _warning(check) -> str | None:

@@ -10,12 +10,14 @@ from typing import Callable
 from aiohttp import web
 
 from gateway.errors import ErrorKind, ServiceError
-from gateway.extension.flow import ExtensionFlow
+from gateway.extension.flow import ExtensionFlow, decode_data_url
+from gateway.rest.bodies import BodyBudget, BodyTooLarge, OverBudget
 
 log = logging.getLogger("bws.extension")
 HTTP_STATUS = {ErrorKind.INVALID_ARGUMENT: 400, ErrorKind.UNAUTHENTICATED: 401, ErrorKind.PERMISSION_DENIED: 403,
                ErrorKind.NOT_FOUND: 404, ErrorKind.UNIMPLEMENTED: 501, ErrorKind.UNAVAILABLE: 503}
 TASKS = ("enroll", "verify", "identify", "livenessdetection")
+UNMATCHED = "/extension/(unmatched)"  # the one metrics label of every path that is no /extension/ route
 
 
 def _json(status: int, body: dict) -> web.Response:
@@ -45,14 +47,22 @@ def bookkeeping(on_call: Callable[[str, str, float], None]):
         response = await handler(request)
         elapsed = time.perf_counter() - started
         response.headers["jobid"] = job_id
-        on_call(request.path, str(response.status), elapsed)
+        on_call(route_label(request), str(response.status), elapsed)
         log.info("call", extra={"jobid": job_id, "method": request.path, "client": request.get("client"),
                                 "code": response.status, "duration_ms": round(elapsed * 1000, 1)})
         return response
     return middleware
 
 
-def add_routes(app: web.Application, flow: ExtensionFlow, on_call: Callable[[str, str, float], None]) -> None:
+def route_label(request: web.Request) -> str:
+    """The route template a request matched: callers choose paths, so paths are no label values."""
+    resource = request.match_info.route.resource
+    template = resource.canonical if resource is not None else ""
+    return template if template.startswith("/extension/") else UNMATCHED
+
+
+def add_routes(app: web.Application, flow: ExtensionFlow, on_call: Callable[[str, str, float], None],
+               budget: BodyBudget) -> None:
     app.middlewares.append(bookkeeping(on_call))
 
     async def token(request: web.Request) -> web.Response:
@@ -68,8 +78,17 @@ def add_routes(app: web.Application, flow: ExtensionFlow, on_call: Callable[[str
 
     async def upload(request: web.Request) -> web.Response:
         try:
-            body = await flow.upload(request.headers.get("Authorization"), await request.read(),
-                                     request.query.get("tag"), request.query.get("index"))
+            _, token = flow.bearer(request.headers.get("Authorization"))  # before a byte of the body is read
+            request["client"] = token.app_id
+            with budget.reading(request):
+                image = decode_data_url(await budget.read(request))
+            body = await flow.upload(token, image, request.query.get("tag"), request.query.get("index"))
+        except BodyTooLarge as error:
+            return _json(413, {"Accepted": False, "Error": "InvalidSample", "Message": str(error)})
+        except OverBudget as error:
+            response = _json(503, {"Error": str(error)})
+            response.headers["Retry-After"] = "1"
+            return response
         except ServiceError as error:
             if error.kind == ErrorKind.INVALID_ARGUMENT:
                 code = "TooManySamples" if "at most" in error.message else "InvalidSample"

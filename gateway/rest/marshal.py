@@ -101,6 +101,8 @@ def request_from_http(route: Route, path_values: Mapping[str, str], query: Mappi
             parsed = json.loads(body) if body.strip() else ({} if route.body == "*" else None)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise BadRequest(f"malformed JSON body: {exc}") from None
+        except RecursionError:
+            raise BadRequest("malformed JSON body: nested too deeply") from None
         if route.body == "*":
             if not isinstance(parsed, dict):
                 raise BadRequest("the JSON body must be an object")
@@ -119,4 +121,6 @@ def request_from_http(route: Route, path_values: Mapping[str, str], query: Mappi
         json_format.ParseDict(document, message, ignore_unknown_fields=False)
     except json_format.ParseError as exc:
         raise BadRequest(str(exc)) from None
+    except RecursionError:
+        raise BadRequest("the JSON body is nested too deeply") from None
     return message

@@ -13,12 +13,13 @@ from typing import Awaitable, Callable
 import grpc
 from aiohttp import web
 
+from gateway.auth import Authenticator
+from gateway.errors import Unauthenticated
 from gateway.rest import errors, marshal
+from gateway.rest.bodies import MAX_BODY_BYTES, BodyBudget, BodyTooLarge, OverBudget
 from gateway.rest.routes import Route
 
 log = logging.getLogger("bws.rest")
-
-MAX_BODY_BYTES = 50 * 1024 * 1024
 FORWARDED_REQUEST_HEADERS = {"authorization": "authorization", "reference-number": "reference-number"}
 RETURNED_METADATA = ("jobid", "bws-version", "reference-number", "date", "response-time-ms")
 DEFAULT_DEADLINE_SECONDS = 120.0
@@ -34,9 +35,12 @@ def error_response(code: grpc.StatusCode, message: str, headers: dict[str, str] 
 
 
 class Transcoder:
-    def __init__(self, routes: list[Route], channel: grpc.aio.Channel) -> None:
+    def __init__(self, routes: list[Route], channel: grpc.aio.Channel, authenticator: Authenticator,
+                 budget: BodyBudget) -> None:
         self.routes = routes
         self.channel = channel
+        self.authenticator = authenticator
+        self.budget = budget
         self._calls = {route.grpc_path: channel.unary_unary(
             route.grpc_path,
             request_serializer=lambda m: m.SerializeToString(),
@@ -61,20 +65,29 @@ class Transcoder:
                 return error_response(grpc.StatusCode.UNIMPLEMENTED, f"method {request.method} not allowed",
                                       {"Allow": ", ".join(sorted(set(found)))}, status=405)
             return error_response(grpc.StatusCode.NOT_FOUND, f"no route for {request.path}")
-        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-            return error_response(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                                  f"request body over {MAX_BODY_BYTES} bytes", status=413)
-        try:
-            body = await request.read() if route.body else b""
-            query = {key: request.query.getall(key) for key in request.query.keys()}
-            message = marshal.request_from_http(route, found, query, body)
-        except web.HTTPRequestEntityTooLarge:
-            return error_response(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                                  f"request body over {MAX_BODY_BYTES} bytes", status=413)
-        except marshal.BadRequest as exc:
-            return error_response(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         metadata = tuple((key, request.headers[header]) for header, key in FORWARDED_REQUEST_HEADERS.items()
                          if header in request.headers)
+        try:
+            self.authenticator.authenticate(request.headers.get("Authorization"))
+        except Unauthenticated:
+            # Refused before a byte of the body is read; the gRPC server (which authenticates again) words the
+            # refusal, so it carries the BWS headers, log line and metrics of every call.
+            return await self._call(route, marshal.message_class(route.method.input_type)(), metadata)
+        try:
+            with self.budget.reading(request):
+                body = await self.budget.read(request) if route.body else b""
+                query = {key: request.query.getall(key) for key in request.query.keys()}
+                message = marshal.request_from_http(route, found, query, body)
+                del body
+        except BodyTooLarge as exc:
+            return error_response(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc), status=413)
+        except OverBudget as exc:
+            return error_response(grpc.StatusCode.UNAVAILABLE, str(exc), {"Retry-After": "1"})
+        except marshal.BadRequest as exc:
+            return error_response(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        return await self._call(route, message, metadata)
+
+    async def _call(self, route: Route, message, metadata: tuple[tuple[str, str], ...]) -> web.Response:
         call = self._calls[route.grpc_path](message, metadata=metadata, timeout=DEFAULT_DEADLINE_SECONDS)
         try:
             response = await call

@@ -58,7 +58,7 @@ def test_metrics(service, a):
     a.count()
     with pytest.raises(grpc.RpcError):
         a.delete(998877665544)
-    text = request(service.http_url, "GET", "/metrics").body.decode()
+    text = request(service.metrics_url, "GET", "/metrics").body.decode()
     assert 'bws_calls_total{code="OK",method="GetClassCount"}' in text
     assert 'bws_calls_total{code="NOT_FOUND",method="DeleteTemplate"}' in text
     assert 'bws_call_duration_seconds_bucket{le="0.005",method="GetClassCount"}' in text
@@ -66,8 +66,9 @@ def test_metrics(service, a):
     assert 'bws_index_templates{partition="acme/1"}' in text
     bad = request(service.http_url, "GET", "/extension/enroll", headers={"Authorization": "Bearer nope"})
     assert bad.status == 401 and len(bad.headers["jobid"]) == 36
-    text = request(service.http_url, "GET", "/metrics").body.decode()
+    text = request(service.metrics_url, "GET", "/metrics").body.decode()
     assert 'bws_calls_total{code="401",method="/extension/enroll"}' in text
+    assert request(service.http_url, "GET", "/metrics").status == 404  # only on BWS_METRICS_PORT
 
 
 def test_every_call_is_logged_as_json_without_image_or_template_data(service, a):

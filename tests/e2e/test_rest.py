@@ -132,6 +132,7 @@ def test_oversized_body_is_refused_before_it_is_read(service):
     connection.putrequest("POST", "/api/face/v1/search")
     connection.putheader("Content-Type", "application/json")
     connection.putheader("Content-Length", str(60 * 1024 * 1024))
+    connection.putheader("Authorization", f"Bearer {service.clients['tenant-a'].token()}")  # else a 401 first
     connection.endheaders()
     connection.send(b'{"images": [')  # the rest is never sent
     response = connection.getresponse()
