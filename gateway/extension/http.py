@@ -11,7 +11,7 @@ from aiohttp import web
 
 from gateway.errors import ErrorKind, ServiceError
 from gateway.extension.flow import ExtensionFlow, decode_data_url
-from gateway.rest.bodies import BodyBudget, BodyTooLarge, OverBudget
+from gateway.rest.bodies import BodyBudget, BodyError
 
 log = logging.getLogger("bws.extension")
 HTTP_STATUS = {ErrorKind.INVALID_ARGUMENT: 400, ErrorKind.UNAUTHENTICATED: 401, ErrorKind.PERMISSION_DENIED: 403,
@@ -20,8 +20,9 @@ TASKS = ("enroll", "verify", "identify", "livenessdetection")
 UNMATCHED = "/extension/(unmatched)"  # the one metrics label of every path that is no /extension/ route
 
 
-def _json(status: int, body: dict) -> web.Response:
-    return web.Response(status=status, body=json.dumps(body).encode(), content_type="application/json")
+def _json(status: int, body: dict, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, body=json.dumps(body).encode(), content_type="application/json",
+                        headers=headers)
 
 
 def _failure(error: Exception, task: bool) -> web.Response:
@@ -83,12 +84,10 @@ def add_routes(app: web.Application, flow: ExtensionFlow, on_call: Callable[[str
             with budget.reading(request):
                 image = decode_data_url(await budget.read(request))
             body = await flow.upload(token, image, request.query.get("tag"), request.query.get("index"))
-        except BodyTooLarge as error:
-            return _json(413, {"Accepted": False, "Error": "InvalidSample", "Message": str(error)})
-        except OverBudget as error:
-            response = _json(503, {"Error": str(error)})
-            response.headers["Retry-After"] = "1"
-            return response
+        except BodyError as error:
+            if error.status == 503:
+                return _json(503, {"Error": str(error)}, {"Retry-After": "1"})
+            return _json(error.status, {"Accepted": False, "Error": "InvalidSample", "Message": str(error)})
         except ServiceError as error:
             if error.kind == ErrorKind.INVALID_ARGUMENT:
                 code = "TooManySamples" if "at most" in error.message else "InvalidSample"

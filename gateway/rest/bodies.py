@@ -11,14 +11,28 @@ from aiohttp import web
 MAX_BODY_BYTES = 50 * 1024 * 1024
 
 
-class BodyTooLarge(Exception):
+class BodyError(Exception):
+    """A body that is not read; `status` is the HTTP answer."""
+    status = 400
+
+
+class BodyTooLarge(BodyError):
+    status = 413
+
     def __init__(self, limit: int) -> None:
         super().__init__(f"request body over {limit} bytes")
 
 
-class OverBudget(Exception):
+class OverBudget(BodyError):
+    status = 503
+
     def __init__(self) -> None:
         super().__init__("the service is reading too many request bodies at once: retry shortly")
+
+
+class BodyIncomplete(BodyError):
+    def __init__(self) -> None:
+        super().__init__("the request body ended before its declared length")
 
 
 class BodyBudget:
@@ -55,3 +69,5 @@ class BodyBudget:
             return await request.read()
         except web.HTTPRequestEntityTooLarge:
             raise BodyTooLarge(self.max_body) from None
+        except ConnectionError:  # the client went away mid-body: nobody to answer, nothing to log
+            raise BodyIncomplete() from None

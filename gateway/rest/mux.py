@@ -16,7 +16,7 @@ from aiohttp import web
 from gateway.auth import Authenticator
 from gateway.errors import Unauthenticated
 from gateway.rest import errors, marshal
-from gateway.rest.bodies import MAX_BODY_BYTES, BodyBudget, BodyTooLarge, OverBudget
+from gateway.rest.bodies import MAX_BODY_BYTES, BodyBudget, BodyError
 from gateway.rest.routes import Route
 
 log = logging.getLogger("bws.rest")
@@ -79,10 +79,10 @@ class Transcoder:
                 query = {key: request.query.getall(key) for key in request.query.keys()}
                 message = marshal.request_from_http(route, found, query, body)
                 del body
-        except BodyTooLarge as exc:
-            return error_response(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc), status=413)
-        except OverBudget as exc:
-            return error_response(grpc.StatusCode.UNAVAILABLE, str(exc), {"Retry-After": "1"})
+        except BodyError as exc:
+            code = {413: grpc.StatusCode.RESOURCE_EXHAUSTED, 503: grpc.StatusCode.UNAVAILABLE}.get(
+                exc.status, grpc.StatusCode.INVALID_ARGUMENT)
+            return error_response(code, str(exc), {"Retry-After": "1"} if exc.status == 503 else None, exc.status)
         except marshal.BadRequest as exc:
             return error_response(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         return await self._call(route, message, metadata)
