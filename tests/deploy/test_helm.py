@@ -82,6 +82,7 @@ def test_service_ports_are_named_with_app_protocols():
     ports = {p["name"]: p for p in service["spec"]["ports"]}
     assert ports["grpc"]["port"] == 50051 and ports["grpc"]["appProtocol"] == "grpc"
     assert ports["http"]["port"] == 8080 and ports["http"]["appProtocol"] == "http"
+    assert ports["metrics"]["port"] == 9464 and ports["metrics"]["targetPort"] == "metrics"
 
 
 def test_autoscaling_and_disruption_budget():
@@ -100,7 +101,22 @@ def test_optional_network_policy_and_service_monitor():
                         "serviceMonitor": {"enabled": True}})
     assert manifests["NetworkPolicy"][0]["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"] == {"a": "b"}
     endpoint = manifests["ServiceMonitor"][0]["spec"]["endpoints"][0]
-    assert endpoint == {"port": "http", "path": "/metrics", "interval": "30s"}
+    assert endpoint == {"port": "metrics", "path": "/metrics", "interval": "30s"}
+
+
+def test_metrics_only_on_their_own_port():
+    """/metrics shows per-partition figures: it is served on its own port, which the policy opens only to
+    the scraper."""
+    manifests = render({"networkPolicy": {"enabled": True, "from": [{"podSelector": {}}],
+                                          "metricsFrom": [{"namespaceSelector": {"matchLabels": {"m": "p"}}}]}})
+    assert manifests["ConfigMap"][0]["data"]["BWS_METRICS_PORT"] == "9464"
+    (container,) = manifests["Deployment"][0]["spec"]["template"]["spec"]["containers"]
+    assert {"name": "metrics", "containerPort": 9464, "protocol": "TCP"} in container["ports"]
+    callers, scraper = manifests["NetworkPolicy"][0]["spec"]["ingress"]
+    assert {p["port"] for p in callers["ports"]} == {"grpc", "http"}
+    assert scraper == {"ports": [{"port": "metrics", "protocol": "TCP"}],
+                       "from": [{"namespaceSelector": {"matchLabels": {"m": "p"}}}]}
+    assert len(render({"networkPolicy": {"enabled": True}})["NetworkPolicy"][0]["spec"]["ingress"]) == 1
 
 
 @pytest.mark.parametrize("redis, url", [
