@@ -21,3 +21,10 @@ def test_invalid_bcids_are_refused(text):
 def test_storage_names_cannot_break_key_layout():
     with pytest.raises(ValueError):
         PartitionId("a:b}", 1)
+
+
+def test_a_partition_bcid_has_class_0():
+    assert PartitionId.parse_bcid("bioid/9876/0") == PartitionId("bioid", 9876)
+    for text in ("bioid/9876/1", "bioid/9876/00", "bioid/9876", "bioid/x/0", "bi{o}d/1/0", "/1/0"):
+        with pytest.raises(ValueError):
+            PartitionId.parse_bcid(text)
