@@ -170,15 +170,26 @@ class App:
             await self.grpc_server.stop(self.settings.grace_seconds)
         if hasattr(self, "loopback"):
             await self.loopback.close()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await _cancel(self._tasks)
         self.pool.close()
         await self.store.redis.aclose()
         if self.embedded_redis:
             self.embedded_redis.stop()
         if hasattr(self, "_socket_dir"):
             shutil.rmtree(self._socket_dir, ignore_errors=True)
+
+
+async def _cancel(tasks: list[asyncio.Task], attempts: int = 10) -> None:
+    """Cancel until done: a cancellation that lands inside a redis-py command can be swallowed, and a
+    single cancel then left the index-sync loop (and the process) running after SIGTERM."""
+    pending = set(tasks)
+    for _ in range(attempts):
+        if not pending:
+            return
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.5)
+    log.warning("background tasks did not stop", extra={"tasks": [t.get_name() for t in pending]})
 
 
 def engine_options(settings: Settings) -> EngineOptions:
