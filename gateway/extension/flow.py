@@ -15,6 +15,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from gateway import fairness
 from gateway.clients import Client, ClientRegistry
 from gateway.engine import InvalidImage
 from gateway.engine.liveness import DIRECTIONS
@@ -111,7 +112,9 @@ class ExtensionFlow:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("a BWS token is required: Authorization: Bearer <token>")
-        return tokens.validate(self.registry, token.strip())
+        client, bws_token = tokens.validate(self.registry, token.strip())
+        fairness.current_tenant.set(client.client_id)  # its engine jobs count against its own cap
+        return client, bws_token
 
     async def upload(self, authorization: str | None, body: bytes, tag: str | None, index: str | None) -> dict:
         _, token = self._bearer(authorization)

@@ -6,6 +6,7 @@ only strings them together on aiohttp.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Awaitable, Callable
@@ -22,6 +23,7 @@ MAX_BODY_BYTES = 50 * 1024 * 1024
 FORWARDED_REQUEST_HEADERS = {"authorization": "authorization", "reference-number": "reference-number"}
 RETURNED_METADATA = ("jobid", "bws-version", "reference-number", "date", "response-time-ms")
 DEFAULT_DEADLINE_SECONDS = 120.0
+DISCONNECT_POLL_SECONDS = 0.25
 
 
 def json_response(status: int, body: bytes, headers: dict[str, str] | None = None) -> web.Response:
@@ -76,13 +78,31 @@ class Transcoder:
         metadata = tuple((key, request.headers[header]) for header, key in FORWARDED_REQUEST_HEADERS.items()
                          if header in request.headers)
         call = self._calls[route.grpc_path](message, metadata=metadata, timeout=DEFAULT_DEADLINE_SECONDS)
+        watcher = asyncio.create_task(_cancel_when_caller_gone(request, call))
         try:
             response = await call
         except grpc.aio.AioRpcError as failure:
             headers = _headers(failure.initial_metadata(), failure.trailing_metadata())
             return error_response(failure.code(), failure.details() or failure.code().name, headers)
+        except asyncio.CancelledError:
+            if not (watcher.done() and watcher.result()):
+                raise
+            return error_response(grpc.StatusCode.CANCELLED, "the client went away")
+        finally:
+            watcher.cancel()
         headers = _headers(await call.initial_metadata(), await call.trailing_metadata())
         return json_response(200, marshal.to_json(response), headers)
+
+
+async def _cancel_when_caller_gone(request: web.Request, call: grpc.aio.Call) -> bool:
+    """aiohttp lets a handler run on when its client disconnects: cancel the
+    gRPC call then, which drops the engine work it still has waiting."""
+    while not call.done():
+        if request.transport is None or request.transport.is_closing():
+            call.cancel()
+            return True
+        await asyncio.sleep(DISCONNECT_POLL_SECONDS)
+    return False
 
 
 def _headers(*metadata_sets) -> dict[str, str]:
