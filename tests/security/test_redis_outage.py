@@ -11,9 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 import pytest
 
-from bws_proto import facerecognition_pb2 as fr
 from templates_store.embedded import EmbeddedRedis, free_port
-from tests.conftest import face
 from tests.e2e.helpers import Caller, new_class_id
 from tests.e2e.http import request
 from tests.e2e.test_extension import basic
@@ -139,7 +137,7 @@ def test_redis_killed_and_frozen_mid_load(redis_and_service, tmp_path):
             assert {code for _, code in http_codes} <= HTTP_FINE, answers
             assert "UNAVAILABLE" in grpc_codes
             assert ("rest", 503) in http_codes and ("extension", 503) in http_codes
-            for kind, code, text in answers:
+            for _kind, code, text in answers:
                 if code in ("UNAVAILABLE", 503):
                     assert "unavailable, retry later" in text and "Traceback" not in text and len(text) < 300
 
