@@ -19,7 +19,7 @@ async def analyze_images(engine: EnginePool, settings: Settings, images: list[by
         if len(data) > settings.max_image_bytes:
             raise InvalidArgument(f"{field_name}[{i}]: image of {len(data)} bytes is larger than the limit "
                                   f"of {settings.max_image_bytes} bytes")
-    check_pixel_budget(images, settings.max_pixels_per_call, field_name)
+    check_pixel_budget(images, settings.max_pixels_per_call)
     outcomes = await asyncio.gather(*(engine.analyze(data, **options) for data in images), return_exceptions=True)
     for i, outcome in enumerate(outcomes):
         if isinstance(outcome, InvalidImage):

@@ -154,3 +154,17 @@ def service(tmp_path_factory, redis_server) -> Service:
     target, process, log_path, env = start_service(tmp, redis_server.url, tmp / "clients.json", tmp / "keys.json")
     yield Service(target, process, clients, redis_server.url, log_path, f"http://127.0.0.1:{env['BWS_HTTP_PORT']}")
     stop_service(process)
+
+
+@pytest.fixture(scope="module")
+def channel(service):
+    with service.channel() as channel:
+        yield channel
+
+
+@pytest.fixture(scope="module")
+def a(service, channel):
+    """Calls as tenant-a (storage acme, partition 1)."""
+    from tests.e2e.helpers import Caller  # it imports this module
+
+    return Caller(channel, service.clients["tenant-a"])

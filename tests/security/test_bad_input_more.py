@@ -10,19 +10,8 @@ from PIL import Image
 
 from bws_proto import facerecognition_pb2 as fr
 from tests.conftest import face
-from tests.e2e.helpers import Caller, new_class_id
+from tests.e2e.helpers import new_class_id
 from tests.security.own_service import log_records
-
-
-@pytest.fixture(scope="module")
-def channel(service):
-    with service.channel() as channel:
-        yield channel
-
-
-@pytest.fixture(scope="module")
-def a(service, channel) -> Caller:
-    return Caller(channel, service.clients["tenant-a"])
 
 
 def test_invalid_utf8_in_a_tag_is_invalid_argument_and_logged(service, channel, a):

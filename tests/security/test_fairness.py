@@ -30,12 +30,6 @@ def face_on_canvas(name: str, side: int = 6300) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture(scope="module")
-def a(service):
-    with service.channel() as channel:
-        yield Caller(channel, service.clients["tenant-a"])
-
-
 def test_a_call_over_the_pixel_budget_is_refused_before_any_decoding(service, a):
     bombs = [msg.ImageData(image=blank_png()) for _ in range(2)]  # 79 megapixels in about 100 KB
     with pytest.raises(grpc.RpcError) as refused:

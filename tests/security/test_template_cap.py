@@ -2,10 +2,9 @@
 thumbnails no longer fits a message). At most BWS_MAX_FEATURE_VECTORS (default
 20) feature vectors are kept, the oldest dropped first with their thumbnails."""
 import numpy as np
-import pytest
 
 from templates_store.templates import EnhancedTemplate, Thumbnail, normalize
-from tests.e2e.helpers import Caller, new_class_id
+from tests.e2e.helpers import new_class_id
 
 SINGLE_FACES = ["obama_1.jpg", "obama_2.jpg", "obama_3.jpg", "biden_1.jpg", "biden_2.jpg", "alex_lacamoire_2.jpg",
                 "kit_harington_1.jpg", "kit_harington_2.jpg", "rose_leslie_1.jpg", "rose_leslie_2.jpg",
@@ -23,12 +22,6 @@ def test_keep_newest_drops_the_oldest_vectors_times_and_thumbnails():
     stored = EnhancedTemplate.from_bytes(kept.to_bytes())
     assert stored.enrolled == kept.enrolled and np.array_equal(stored.vectors, kept.vectors)
     assert stored.compact().feature_vectors == 3
-
-
-@pytest.fixture(scope="module")
-def a(service):
-    with service.channel() as channel:
-        yield Caller(channel, service.clients["tenant-a"])
 
 
 def test_enrolling_past_the_cap_keeps_the_newest_twenty(a):
