@@ -1,5 +1,6 @@
-"""Analysing the images of one call: the per-call limits, the fan-out to the
-engine workers, and bad bytes reported as the field that carried them."""
+"""Analysing the images of one call: the per-call limits (count, bytes,
+pixel budget), the fan-out to the engine workers, and bad bytes reported as
+the field that carried them."""
 from __future__ import annotations
 
 import asyncio
@@ -7,6 +8,7 @@ import asyncio
 from gateway.config import Settings
 from gateway.engine import EnginePool, ImageAnalysis, InvalidImage
 from gateway.errors import InvalidArgument
+from gateway.fairness import check_pixel_budget
 
 
 async def analyze_images(engine: EnginePool, settings: Settings, images: list[bytes], field_name: str,
@@ -17,6 +19,7 @@ async def analyze_images(engine: EnginePool, settings: Settings, images: list[by
         if len(data) > settings.max_image_bytes:
             raise InvalidArgument(f"{field_name}[{i}]: image of {len(data)} bytes is larger than the limit "
                                   f"of {settings.max_image_bytes} bytes")
+    check_pixel_budget(images, settings.max_pixels_per_call)
     outcomes = await asyncio.gather(*(engine.analyze(data, **options) for data in images), return_exceptions=True)
     for i, outcome in enumerate(outcomes):
         if isinstance(outcome, InvalidImage):

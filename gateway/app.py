@@ -22,8 +22,10 @@ from gateway.auth import Authenticator
 from gateway.clients import ClientRegistry, development_registry
 from gateway.config import Settings
 from gateway.engine import ENCODER_VERSION, EngineOptions, EnginePool, ImageLimits, PadOptions, VideoLimits
+from gateway.errors import STORE_OUTAGE
 from gateway.extension import http as extension_http
 from gateway.extension.flow import ExtensionFlow
+from gateway.fairness import FairEngine
 from gateway.liveness import Liveness
 from gateway.metrics import CONTENT_TYPE, Metrics
 from gateway.recognition import FaceRecognition
@@ -106,7 +108,7 @@ class App:
                                      "metrics_port": self.metrics_port})
         await self.pool.start()
         await self.sync.load_all()
-        self._tasks.append(asyncio.create_task(self.sync.run(), name="index-sync"))
+        self._tasks.append(asyncio.create_task(self.sync.run(STORE_OUTAGE.observe_poll), name="index-sync"))
         await set_serving(self.health, True)
         log.info("ready", extra={"templates": sum(self.index.sizes().values()), "workers": self.pool.workers})
 
@@ -161,13 +163,16 @@ class App:
             await set_serving(self.health, False)
             await self.health.enter_graceful_shutdown()
             log.info("stopping: draining calls in flight", extra={"grace_seconds": self.settings.grace_seconds})
-        # REST handlers call the gRPC server, so HTTP drains first, then gRPC.
-        if hasattr(self, "http_runner"):
-            await self.http_runner.cleanup()
-        if hasattr(self, "metrics_runner"):
-            await self.metrics_runner.cleanup()
+        # Both ports refuse new calls at once and drain side by side: a REST call
+        # in flight has already reached the gRPC server, which lets it finish.
+        draining = []
         if hasattr(self, "grpc_server"):
-            await self.grpc_server.stop(self.settings.grace_seconds)
+            draining.append(self.grpc_server.stop(self.settings.grace_seconds))
+        if hasattr(self, "http_runner"):
+            draining.append(self.http_runner.cleanup())
+        if hasattr(self, "metrics_runner"):
+            draining.append(self.metrics_runner.cleanup())
+        await asyncio.gather(*draining)
         if hasattr(self, "loopback"):
             await self.loopback.close()
         await _cancel(self._tasks)
@@ -212,13 +217,15 @@ def create_app(settings: Settings) -> App:
         embedded = EmbeddedRedis(settings.data_dir / "redis").start()
         redis_url = embedded.url
         log.info("embedded Redis started", extra={"data_dir": str(embedded.data_dir)})
-    store = TemplateStore(connect(redis_url, settings.redis_password), load_keys(settings))
+    store = TemplateStore(connect(redis_url, settings.redis_password, settings.redis_timeout_seconds),
+                          load_keys(settings))
     index = SearchIndex()
     pool = EnginePool(settings.workers or None, engine_options(settings))
     clients = load_clients(settings)
     sync = IndexSync(store, index, ENCODER_VERSION, settings.index_poll_seconds)
-    recognition = FaceRecognition(settings, pool, store, sync)
-    liveness = Liveness(settings, pool)
+    engine = FairEngine(pool, settings.max_engine_jobs_per_client or pool.workers)
+    recognition = FaceRecognition(settings, engine, store, sync)
+    liveness = Liveness(settings, engine)
     extension = ExtensionFlow(clients, recognition, liveness, SampleStore(store.redis, store.keys),
                               settings.extension_token_seconds, max_token_lifetime=settings.max_token_lifetime_seconds)
     authenticator = Authenticator(clients, settings.jwt_leeway_seconds, settings.max_token_lifetime_seconds)

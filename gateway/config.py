@@ -29,6 +29,10 @@ class Settings:
     max_images: int = 20
     max_image_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 40_000_000
+    max_pixels_per_call: int = 60_000_000  # all images of one call together, from their headers
+    max_engine_jobs_per_client: int = 0  # one client's jobs at the engine workers at once; 0: the number of workers
+    max_feature_vectors: int = 20  # per template; enrolling more drops the oldest
+    redis_timeout_seconds: float = 5.0  # connecting to and waiting for Redis; then the call is UNAVAILABLE
     # Liveness: nose parallax (in eye distances) at which motion_liveness_score is 0.5.
     liveness_parallax: float = 0.06
     pad_model: Path | None = None  # an ONNX presentation-attack-detection model (passive liveness)
@@ -56,13 +60,18 @@ class Settings:
         if not 0 < self.verify_threshold <= 1:
             raise ValueError("BWS_VERIFY_THRESHOLD must be in ]0, 1]")
         for name in ("search_top_n", "search_max_matches", "max_images", "max_image_bytes", "max_image_pixels",
-                     "max_token_lifetime_seconds", "extension_token_seconds", "max_body_bytes_in_flight"):
+                     "max_token_lifetime_seconds", "extension_token_seconds", "max_body_bytes_in_flight",
+                     "max_pixels_per_call", "max_feature_vectors"):
             if getattr(self, name) < 1:
                 raise ValueError(f"BWS_{name.upper()} must be at least 1")
         if self.extension_token_seconds > self.max_token_lifetime_seconds:
             raise ValueError("BWS_EXTENSION_TOKEN_SECONDS must not exceed BWS_MAX_TOKEN_LIFETIME_SECONDS")
         if self.metrics_token is not None and len(self.metrics_token) < 16:
             raise ValueError("BWS_METRICS_TOKEN must be at least 16 characters")
+        if self.max_engine_jobs_per_client < 0:
+            raise ValueError("BWS_MAX_ENGINE_JOBS_PER_CLIENT must be 0 (the number of workers) or more")
+        if self.redis_timeout_seconds <= 0:
+            raise ValueError("BWS_REDIS_TIMEOUT_SECONDS must be positive")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":

@@ -1,7 +1,12 @@
 """Errors of the service logic. Transports map `kind` to their own status codes."""
 from __future__ import annotations
 
+import logging
 from enum import Enum
+
+from redis import exceptions as redis_errors
+
+log = logging.getLogger("bws.errors")
 
 
 class ErrorKind(Enum):
@@ -44,3 +49,51 @@ class Unavailable(ServiceError):
 
 class Unimplemented(ServiceError):
     kind = ErrorKind.UNIMPLEMENTED
+
+
+# Redis unreachable, frozen, still loading its data, or read-only during a failover: retryable.
+STORE_UNAVAILABLE_ERRORS = (redis_errors.ConnectionError, redis_errors.TimeoutError, redis_errors.ReadOnlyError,
+                            redis_errors.ClusterDownError, redis_errors.TryAgainError)
+STORE_UNAVAILABLE_MESSAGE = "template store unavailable, retry later"
+
+
+class StoreOutage:
+    """Logs an outage of the template store once: a warning when it starts
+    (the first failure seen) and an info when it ends (a poll succeeds again),
+    however many calls fail in between."""
+
+    def __init__(self) -> None:
+        self.down = False
+
+    def failed(self, error: BaseException) -> None:
+        if not self.down:
+            self.down = True
+            log.warning("template store unavailable: calls answer UNAVAILABLE until it is back",
+                        extra={"reason": type(error).__name__})
+
+    def recovered(self) -> None:
+        if self.down:
+            self.down = False
+            log.info("template store available again")
+
+    def observe_poll(self, error: Exception | None) -> None:
+        """For a background loop that reaches the store: its outcome, None when it worked."""
+        if error is None:
+            self.recovered()
+        elif isinstance(error, STORE_UNAVAILABLE_ERRORS):
+            self.failed(error)
+        else:
+            log.error("index sync failed; retrying", exc_info=error)
+
+
+STORE_OUTAGE = StoreOutage()
+
+
+def translate(error: BaseException) -> BaseException:
+    """The one mapping of infrastructure failures to service errors, for every
+    transport: the store being unreachable is Unavailable; anything else is
+    returned as it is."""
+    if isinstance(error, STORE_UNAVAILABLE_ERRORS):
+        STORE_OUTAGE.failed(error)
+        return Unavailable(STORE_UNAVAILABLE_MESSAGE)
+    return error

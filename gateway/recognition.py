@@ -129,7 +129,7 @@ class FaceRecognition:
         def add(current: EnhancedTemplate | None) -> EnhancedTemplate:
             base = current if current is not None and current.encoder_version == ENCODER_VERSION \
                 else EnhancedTemplate.empty(ENCODER_VERSION)
-            return base.merged(vectors, thumbnails, now)
+            return base.merged(vectors, thumbnails, now).keep_newest(self.settings.max_feature_vectors)
 
         result = await self.store.update_template(bcid, add, client.encrypt_compact, now)
         await self.sync.apply(bcid)

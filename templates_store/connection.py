@@ -30,7 +30,8 @@ def _credentials(netloc: str) -> dict[str, str]:
     return {k: unquote(v) for k, v in (("username", user), ("password", password)) if v}
 
 
-def connect(url: str, password: str | None = None) -> Redis | RedisCluster:
+def connect(url: str, password: str | None = None, timeout: float = 5.0) -> Redis | RedisCluster:
+    """`timeout` bounds connecting and each reply: a dead or frozen server is an error, not a hang."""
     parts = urlsplit(url)
     credentials = _credentials(parts.netloc)
     if password and "password" not in credentials:
@@ -40,9 +41,10 @@ def connect(url: str, password: str | None = None) -> Redis | RedisCluster:
         if not name:
             raise ValueError("a redis+sentinel URL names the master: redis+sentinel://host:26379/<name>")
         db = int(parse_qs(parts.query).get("db", ["0"])[0])
-        sentinel = Sentinel(_hosts(parts.netloc, 26379), socket_timeout=5, **credentials)
-        return sentinel.master_for(name, db=db, socket_timeout=30)
+        sentinel = Sentinel(_hosts(parts.netloc, 26379), socket_timeout=timeout, **credentials)
+        return sentinel.master_for(name, db=db, socket_timeout=timeout, socket_connect_timeout=timeout)
     if parts.scheme == "redis+cluster":
         nodes = [ClusterNode(host, port) for host, port in _hosts(parts.netloc, 6379)]
-        return RedisCluster(startup_nodes=nodes, **credentials)
-    return Redis.from_url(url, **({"password": password} if password and not parts.password else {}))
+        return RedisCluster(startup_nodes=nodes, socket_timeout=timeout, socket_connect_timeout=timeout, **credentials)
+    return Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                          **({"password": password} if password and not parts.password else {}))

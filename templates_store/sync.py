@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Callable
 
 import numpy as np
 
@@ -74,12 +75,20 @@ class IndexSync:
                 self._positions[partition] = changes[-1].stream_id
         return applied
 
-    async def run(self) -> None:
+    async def run(self, on_poll: Callable[[Exception | None], None] | None = None) -> None:
+        """Polls for ever. `on_poll` hears each poll's outcome (None: it worked)
+        and decides what to log; without it every failure is logged."""
         while True:
             try:
                 await self.poll_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("index sync failed; retrying")
+            except Exception as exc:
+                if on_poll is None:
+                    log.exception("index sync failed; retrying")
+                else:
+                    on_poll(exc)
+            else:
+                if on_poll is not None:
+                    on_poll(None)
             await asyncio.sleep(self.poll_interval)

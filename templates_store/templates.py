@@ -84,6 +84,14 @@ class EnhancedTemplate:
             self.thumbnails + tuple(thumbnails),
         )
 
+    def keep_newest(self, n: int) -> "EnhancedTemplate":
+        """At most the n newest feature vectors, with their times and thumbnails (oldest dropped first)."""
+        if len(self.vectors) <= n:
+            return self
+        first = len(self.vectors) - n
+        return EnhancedTemplate(self.encoder_version, self.vectors[first:], self.enrolled[first:],
+                                self.thumbnails[max(0, len(self.thumbnails) - n):])
+
     def compact(self) -> CompactTemplate:
         mean = self.vectors.mean(axis=0) if len(self.vectors) else np.zeros(DESCRIPTOR_SIZE, np.float32)
         return CompactTemplate(self.encoder_version, normalize(mean), len(self.vectors))

@@ -157,3 +157,17 @@ def service(tmp_path_factory, redis_server) -> Service:
     yield Service(target, process, clients, redis_server.url, log_path, f"http://127.0.0.1:{env['BWS_HTTP_PORT']}",
                   f"http://127.0.0.1:{env['BWS_METRICS_PORT']}")
     stop_service(process)
+
+
+@pytest.fixture(scope="module")
+def channel(service):
+    with service.channel() as channel:
+        yield channel
+
+
+@pytest.fixture(scope="module")
+def a(service, channel):
+    """Calls as tenant-a (storage acme, partition 1)."""
+    from tests.e2e.helpers import Caller  # it imports this module
+
+    return Caller(channel, service.clients["tenant-a"])

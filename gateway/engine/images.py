@@ -46,7 +46,15 @@ def decode_image(data: bytes, limits: ImageLimits = ImageLimits()) -> tuple[np.n
     return np.asarray(image, dtype=np.uint8), rotated
 
 
+_WIDE_GREY_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+
+
 def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode in _WIDE_GREY_MODES:
+        # 16-bit greyscale (PNG opens it as I;16 or I, values up to 65535): Pillow's
+        # own conversion clips at 255 and turns the picture white; scale it instead.
+        wide = np.clip(np.asarray(image, dtype=np.int64), 0, 65535)
+        return Image.fromarray((wide // 257).astype(np.uint8), "L").convert("RGB")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         image = image.convert("RGBA")
         background = Image.new("RGBA", image.size, (255, 255, 255, 255))

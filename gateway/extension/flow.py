@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from gateway.auth import DEFAULT_MAX_LIFETIME_SECONDS
+from gateway import fairness
 from gateway.clients import Client, ClientRegistry
 from gateway.engine import InvalidImage
 from gateway.engine.liveness import DIRECTIONS
@@ -118,6 +119,7 @@ class ExtensionFlow:
         client, bws_token = tokens.validate(self.registry, token.strip(), self.max_token_lifetime)
         if not 1 <= bws_token.max_tries <= MAX_TRIES:
             raise Unauthenticated(tokens.INVALID)
+        fairness.current_tenant.set(client.client_id)  # its engine jobs count against its own cap
         return client, bws_token
 
     async def upload(self, token: tokens.BwsToken, image: bytes, tag: str | None, index: str | None) -> dict:

@@ -9,7 +9,7 @@ from typing import Callable
 
 from aiohttp import web
 
-from gateway.errors import ErrorKind, ServiceError
+from gateway.errors import ErrorKind, ServiceError, translate
 from gateway.extension.flow import ExtensionFlow, decode_data_url
 from gateway.rest.bodies import BodyBudget, BodyError
 
@@ -26,6 +26,7 @@ def _json(status: int, body: dict, headers: dict[str, str] | None = None) -> web
 
 
 def _failure(error: Exception, task: bool) -> web.Response:
+    error = translate(error)
     if isinstance(error, ServiceError):
         status = HTTP_STATUS.get(error.kind, 500)
         body = {"Success": False, "Error": error.message} if task else {"Error": error.message}

@@ -6,6 +6,7 @@ only strings them together on aiohttp.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Awaitable, Callable
@@ -23,6 +24,7 @@ log = logging.getLogger("bws.rest")
 FORWARDED_REQUEST_HEADERS = {"authorization": "authorization", "reference-number": "reference-number"}
 RETURNED_METADATA = ("jobid", "bws-version", "reference-number", "date", "response-time-ms")
 DEFAULT_DEADLINE_SECONDS = 120.0
+DISCONNECT_POLL_SECONDS = 0.25
 
 
 def json_response(status: int, body: bytes, headers: dict[str, str] | None = None) -> web.Response:
@@ -72,7 +74,7 @@ class Transcoder:
         except Unauthenticated:
             # Refused before a byte of the body is read; the gRPC server (which authenticates again) words the
             # refusal, so it carries the BWS headers, log line and metrics of every call.
-            return await self._call(route, marshal.message_class(route.method.input_type)(), metadata)
+            return await self._call(request, route, marshal.message_class(route.method.input_type)(), metadata)
         try:
             with self.budget.reading(request):
                 body = await self.budget.read(request) if route.body else b""
@@ -85,17 +87,36 @@ class Transcoder:
             return error_response(code, str(exc), {"Retry-After": "1"} if exc.status == 503 else None, exc.status)
         except marshal.BadRequest as exc:
             return error_response(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        return await self._call(route, message, metadata)
+        return await self._call(request, route, message, metadata)
 
-    async def _call(self, route: Route, message, metadata: tuple[tuple[str, str], ...]) -> web.Response:
+    async def _call(self, request: web.Request, route: Route, message,
+                    metadata: tuple[tuple[str, str], ...]) -> web.Response:
         call = self._calls[route.grpc_path](message, metadata=metadata, timeout=DEFAULT_DEADLINE_SECONDS)
+        watcher = asyncio.create_task(_cancel_when_caller_gone(request, call))
         try:
             response = await call
         except grpc.aio.AioRpcError as failure:
             headers = _headers(failure.initial_metadata(), failure.trailing_metadata())
             return error_response(failure.code(), failure.details() or failure.code().name, headers)
+        except asyncio.CancelledError:
+            if not (watcher.done() and watcher.result()):
+                raise
+            return error_response(grpc.StatusCode.CANCELLED, "the client went away")
+        finally:
+            watcher.cancel()
         headers = _headers(await call.initial_metadata(), await call.trailing_metadata())
         return json_response(200, marshal.to_json(response), headers)
+
+
+async def _cancel_when_caller_gone(request: web.Request, call: grpc.aio.Call) -> bool:
+    """aiohttp lets a handler run on when its client disconnects: cancel the
+    gRPC call then, which drops the engine work it still has waiting."""
+    while not call.done():
+        if request.transport is None or request.transport.is_closing():
+            call.cancel()
+            return True
+        await asyncio.sleep(DISCONNECT_POLL_SECONDS)
+    return False
 
 
 def _headers(*metadata_sets) -> dict[str, str]:

@@ -2,27 +2,32 @@
 
 * MetadataInterceptor: jobid, bws-version, date, reference-number headers and
   the response-time-ms trailer, on failed calls too; the bookkeeping log line.
-* ErrorInterceptor: service errors to gRPC status codes; anything unexpected
-  to INTERNAL without leaking details.
+* ErrorInterceptor: service errors (and the store being unreachable) to gRPC
+  status codes; undecodable request messages to INVALID_ARGUMENT; anything
+  unexpected to INTERNAL without leaking details.
 * AuthInterceptor: the JWT, the client, and the operations it may call.
 
 Order (outermost first): metadata, errors, auth.
 """
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
 import re
 import time
 import uuid
+from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Awaitable, Callable
 
 import grpc
+from google.protobuf.message import DecodeError
 
+from gateway import fairness
 from gateway.auth import Authenticator
 from gateway.clients import Client
-from gateway.errors import ErrorKind, PermissionDenied, ServiceError, Unauthenticated
+from gateway.errors import ErrorKind, InvalidArgument, PermissionDenied, ServiceError, Unauthenticated, translate
 
 log = logging.getLogger("bws.calls")
 
@@ -58,6 +63,9 @@ class UnaryInterceptor(grpc.aio.ServerInterceptor):
     async def around(self, behavior: Behavior, request, context: grpc.aio.ServicerContext, method: str):
         raise NotImplementedError
 
+    def deserializer(self, deserialize: Callable[[bytes], object] | None) -> Callable[[bytes], object] | None:
+        return deserialize
+
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)
         method = handler_call_details.method
@@ -68,7 +76,8 @@ class UnaryInterceptor(grpc.aio.ServerInterceptor):
         async def wrapped(request, context):
             return await self.around(behavior, request, context, method)
 
-        return grpc.unary_unary_rpc_method_handler(wrapped, request_deserializer=handler.request_deserializer,
+        return grpc.unary_unary_rpc_method_handler(wrapped, request_deserializer=self.deserializer(
+                                                       handler.request_deserializer),
                                                    response_serializer=handler.response_serializer)
 
 
@@ -88,13 +97,17 @@ class MetadataInterceptor(UnaryInterceptor):
         if reference:
             headers.append(("reference-number", reference))
         await context.send_initial_metadata(headers)
+        cancelled = False
         try:
             return await behavior(request, context)
+        except asyncio.CancelledError:  # the caller went away or its deadline passed
+            cancelled = True
+            raise
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
             context.set_trailing_metadata([("response-time-ms", str(round(elapsed_ms)))])
             client = current_client.get(None)
-            code = context.code() or grpc.StatusCode.OK
+            code = grpc.StatusCode.CANCELLED if cancelled else context.code() or grpc.StatusCode.OK
             code_name = getattr(code, "name", str(code))
             self.on_call(method, code_name, elapsed_ms / 1000)
             log.info("call", extra={"jobid": job_id, "method": method, "client": client.client_id if client else None,
@@ -102,14 +115,37 @@ class MetadataInterceptor(UnaryInterceptor):
                                     "duration_ms": round(elapsed_ms, 1)})
 
 
+@dataclass(frozen=True)
+class UndecodableRequest:
+    """Stands in for a request message whose bytes did not parse (grpc would
+    otherwise answer UNKNOWN before any interceptor runs)."""
+    reason: str
+
+
 class ErrorInterceptor(UnaryInterceptor):
+    def deserializer(self, deserialize):
+        if deserialize is None:
+            return None
+
+        def tolerant(data: bytes):
+            try:
+                return deserialize(data)
+            except DecodeError as exc:
+                return UndecodableRequest(str(exc))
+        return tolerant
+
     async def around(self, behavior, request, context, method):
         try:
+            if isinstance(request, UndecodableRequest):
+                raise InvalidArgument(f"the request message could not be decoded ({request.reason}); "
+                                      "string fields must be valid UTF-8")
             return await behavior(request, context)
-        except ServiceError as error:
-            context.set_code(GRPC_CODE[error.kind])
-            context.set_details(error.message)
-        except Exception:
+        except Exception as exc:
+            error = translate(exc)
+            if isinstance(error, ServiceError):
+                context.set_code(GRPC_CODE[error.kind])
+                context.set_details(error.message)
+                return None
             log.exception("unexpected error", extra={"jobid": current_job.get(), "method": method})
             context.set_code(grpc.StatusCode.INTERNAL)
             context.set_details(f"internal error (jobid {current_job.get()})")
@@ -126,6 +162,7 @@ class AuthInterceptor(UnaryInterceptor):
         if operation is None or not client.allows(operation):
             raise PermissionDenied(f"client {client.client_id!r} may not call {method.rsplit('/', 1)[-1]}")
         current_client.set(client)
+        fairness.current_tenant.set(client.client_id)
         return await behavior(request, context)
 
 

@@ -1,15 +1,1 @@
-import pytest
-
-from tests.e2e.helpers import Caller
-
-
-@pytest.fixture(scope="module")
-def channel(service):
-    with service.channel() as channel:
-        yield channel
-
-
-@pytest.fixture(scope="module")
-def a(service, channel) -> Caller:
-    """Calls as tenant-a (storage acme, partition 1)."""
-    return Caller(channel, service.clients["tenant-a"])
+"""Fixtures of the end-to-end tests: the shared ones (service, channel, a) are in tests/conftest.py."""
