@@ -20,7 +20,8 @@ def own_service(tmp_path: Path, redis_url: str, **env: str):
     target, process, log_path, full_env = start_service(tmp_path, redis_url, tmp_path / "clients.json",
                                                         tmp_path / "keys.json", **env)
     try:
-        yield Service(target, process, clients, redis_url, log_path, f"http://127.0.0.1:{full_env['BWS_HTTP_PORT']}")
+        yield Service(target, process, clients, redis_url, log_path, f"http://127.0.0.1:{full_env['BWS_HTTP_PORT']}",
+                      f"http://127.0.0.1:{full_env['BWS_METRICS_PORT']}")
     finally:
         stop_service(process)
 
