@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
-import sys
 
-from gateway import logs
+from gateway import cli
 from gateway.app import create_app
 from gateway.config import Settings
 
@@ -29,16 +27,7 @@ async def serve(settings: Settings) -> None:
 
 
 def main() -> None:
-    try:
-        settings = Settings.from_env()
-    except ValueError as exc:
-        sys.exit(f"bws-gateway: {exc}")
-    logs.configure(settings.log_level)
-    try:
-        asyncio.run(serve(settings))
-    except (OSError, RuntimeError, ValueError) as exc:
-        logging.getLogger("bws").error("cannot start", extra={"reason": str(exc)})
-        sys.exit(1)
+    cli.main(serve)  # `bws-gateway [serve|clients|keys|token]`; serve is the default
 
 
 if __name__ == "__main__":
