@@ -59,7 +59,9 @@ def _serve(args: argparse.Namespace, serve: Serve) -> None:
     logs.configure(settings.log_level)
     try:
         asyncio.run(serve(settings))
-    except (OSError, RuntimeError, ValueError, RedisError, asyncio.TimeoutError) as exc:
+    except RedisError as exc:
+        raise CommandError(f"cannot start: Redis: {exc}") from None
+    except (OSError, RuntimeError, ValueError, asyncio.TimeoutError) as exc:
         raise CommandError(f"cannot start: {str(exc) or type(exc).__name__}") from None
 
 
