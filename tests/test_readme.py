@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import shlex
 import subprocess
 import sys
 import threading
@@ -118,7 +119,7 @@ class Session:
         script, output = self.work / f".readme-block-{index}.sh", self.work / f".readme-output-{index}.txt"
         script.write_text(block.text)
         self.errors.write_text("")
-        setup = "".join(f"export {k}='{v}'\n" for k, v in exports.items())
+        setup = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in exports.items())
         self._send(f"{setup}source {script} > {output} 2>&1 < /dev/null\necho {DONE}\n")
         try:
             while self.lines.get(timeout=BLOCK_TIMEOUT).strip() != DONE:
