@@ -103,8 +103,8 @@ class Session:
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
-        self._send(f"set -o pipefail -o errtrace\n"
-                   f"trap 'printf \"line %s: %s (exit %s)\\n\" \"$LINENO\" \"$BASH_COMMAND\" \"$?\" >> {self.errors}' ERR\n")
+        record = f'printf "line %s: %s (exit %s)\\n" "$LINENO" "$BASH_COMMAND" "$?" >> {self.errors}'
+        self._send(f"set -o pipefail -o errtrace\ntrap '{record}' ERR\n")
 
     def _read(self) -> None:
         for line in self.process.stdout:
