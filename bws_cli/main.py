@@ -10,8 +10,9 @@ Where: --host, else BWS_HOST (gRPC host:port, default localhost:50051); with --r
 (default http://localhost:8080). Credentials: --token or BWS_TOKEN (a ready JWT), else --clientid/--key or
 BWS_CLIENT_ID/BWS_CLIENT_KEY (the key in base64), from which a JWT valid a few minutes is made here.
 
-Exit codes: 0 done, and the answer is positive; 1 the call failed (the error is printed); 2 bad usage;
-3 the answer is negative: not verified, enrollment failed, not live, photo not recognized, not serving.
+Exit codes: 0 done, and the answer is positive; 1 the call failed (the error is printed), or healthcheck:
+not serving (as container health checks expect); 2 bad usage; 3 the answer is negative: not verified,
+enrollment failed, not live, photo not recognized.
 """
 from __future__ import annotations
 
@@ -187,7 +188,7 @@ COMMANDS = {
     "deletetemplate": "delete a class's template",
     "livedetect": "liveness from two or more images of a moving head (one image: passive only)",
     "photoverify": "compare live images with an ID photo",
-    "healthcheck": "is the service ready? (exit code 0 when serving, 3 when not)",
+    "healthcheck": "is the service ready? (exit code 0 when serving, 1 when not)",
 }
 
 
@@ -253,7 +254,7 @@ def _health(args) -> int:
         print(json.dumps({"status": "SERVING" if serving else "NOT_SERVING"}))
     else:
         print(("SERVING" if serving else "NOT SERVING") + detail)
-    return EXIT_OK if serving else EXIT_NEGATIVE
+    return EXIT_OK if serving else EXIT_FAILED
 
 
 def _fail(args, code: str, message: str, headers: dict[str, str]) -> int:

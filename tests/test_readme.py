@@ -206,3 +206,20 @@ def test_block(readme_run, index):
         pytest.fail(f"{block.name} failed:\n--- block ---\n{block.text}--- failed ---\n" + "\n".join(failed)
                     + f"\n--- output ---\n{output[-6000:]}\n--- service log (end) ---\n"
                     + log_path.read_text()[-2000:], pytrace=False)
+
+
+def test_the_harness_finds_markers_and_reports_failures(tmp_path):
+    markdown = ("# A\n```sh\necho one\n```\n\n<!-- not-tested: needs a cluster -->\n```bash\nkubectl get pods\n```\n"
+                "## B\n```json\n{}\n```\n<!-- test-env: tls -->\n\n```sh\nx=2\n```\n")
+    blocks = shell_blocks(markdown)
+    assert [(b.line, b.section, b.marker, b.argument) for b in blocks] == [
+        (2, "A", None, ""), (7, "A", "not-tested", "needs a cluster"), (16, "B", "test-env", "tls")]
+    session = Session(tmp_path, {"PATH": os.environ["PATH"]})
+    try:
+        assert session.run(0, Block(1, "s", "GREETING=hello\n"), {}) == ([], "")
+        failed, output = session.run(1, Block(2, "s", 'echo "$GREETING $NAME"\nfalse | cat\necho after\n'),
+                                     {"NAME": "it's me"})
+        assert failed == ["line 2: cat (exit 1)"]  # the block's line and the pipeline's last command
+        assert output == "hello it's me\nafter\n"
+    finally:
+        session.close()

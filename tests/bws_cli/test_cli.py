@@ -18,6 +18,7 @@ from bws_proto import facerecognition_pb2 as fr
 from gateway.auth import Authenticator
 from gateway.clients import Client, ClientRegistry
 from templates_store import PartitionId
+from templates_store.embedded import free_port
 from tests.conftest import FACES, ROOT
 from tests.e2e.helpers import new_class_id
 
@@ -115,6 +116,8 @@ def test_exit_codes_tell_scripts_the_answer(bws):
     assert missing.returncode == 1 and "NOT_FOUND" in missing.stderr
     assert bws("deletetemplate", "--classid", class_id).returncode == 0
     assert bws("verify").returncode == 2  # usage
+    nobody = bws("healthcheck", "--host", f"127.0.0.1:{free_port()}", "--deadline", "2")
+    assert nobody.returncode == 1 and "UNAVAILABLE" in nobody.stderr  # what container health checks expect
 
 
 @pytest.mark.parametrize("rest", [False, True], ids=["grpc", "rest"])
