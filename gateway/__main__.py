@@ -5,11 +5,12 @@ import asyncio
 import signal
 
 from gateway import cli
-from gateway.app import create_app
 from gateway.config import Settings
 
 
 async def serve(settings: Settings) -> None:
+    from gateway.app import create_app  # here, so that --help and the file commands start fast
+
     app = create_app(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

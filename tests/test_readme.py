@@ -34,6 +34,8 @@ from typing import Callable
 
 import pytest
 
+from gateway.auth import make_token
+from gateway.clients import ClientRegistry
 from templates_store.embedded import free_port
 from tests.conftest import ROOT, stop_service, wait_until_serving
 
@@ -80,14 +82,60 @@ def shell_blocks(markdown: str) -> list[Block]:
 
 @dataclass
 class Context:
-    """What a test-env setup may use: the directory the blocks run in, a scratch directory, the main service."""
+    """What a test-env setup may use: the directory the blocks run in, a scratch directory, the shell's
+    environment, cleanups run at the end, and start_service for a second service with other settings."""
     work: Path
     tmp: Path
     env: dict[str, str]
     cleanups: list[Callable[[], None]]
 
+    def start_service(self, **settings: str) -> dict[str, str]:
+        """Another service as `make run` starts it (own data directory, own embedded Redis) with extra BWS_*
+        settings; returns BWS_HOST, BWS_URL and BWS_TOKEN (its development client) for the block."""
+        service = DevService.start(self.tmp / f"service-{len(self.cleanups)}", self.env, **settings)
+        self.cleanups.append(service.stop)
+        return service.exports() | {"BWS_TOKEN": make_token_for(service.data / "dev-clients.json")}
 
-# test-env NAME -> setup(context) -> variables to export before the block. Add yours here.
+
+@dataclass
+class DevService:
+    process: subprocess.Popen
+    data: Path
+    log_path: Path
+    grpc_port: int
+    http_port: int
+
+    @classmethod
+    def start(cls, folder: Path, base_env: dict[str, str], **settings: str) -> "DevService":
+        folder.mkdir(parents=True, exist_ok=True)
+        grpc_port, http_port = free_port(), free_port()
+        env = dict(base_env, PYTHONPATH=str(ROOT), BWS_DATA_DIR=str(folder / "data"), BWS_GRPC_PORT=str(grpc_port),
+                   BWS_HTTP_PORT=str(http_port), BWS_BIND_HOST="127.0.0.1", BWS_WORKERS="2", **settings)
+        log_path = folder / "service.log"
+        process = subprocess.Popen([sys.executable, "-m", "gateway"], cwd=ROOT, env=env,
+                                   stdout=log_path.open("w"), stderr=subprocess.STDOUT)
+        service = cls(process, folder / "data", log_path, grpc_port, http_port)
+        try:
+            wait_until_serving(f"127.0.0.1:{grpc_port}", process, log_path)
+        except BaseException:
+            service.stop()
+            raise
+        return service
+
+    def exports(self) -> dict[str, str]:
+        return {"BWS_HOST": f"127.0.0.1:{self.grpc_port}", "BWS_URL": f"http://127.0.0.1:{self.http_port}"}
+
+    def stop(self) -> None:
+        stop_service(self.process)
+
+
+def make_token_for(clients_file: Path) -> str:
+    client = next(iter(ClientRegistry.from_file(clients_file)))
+    return make_token(client.client_id, client.key, 3600)
+
+
+# test-env NAME -> setup(context) -> variables exported for that block only (the previous values come back
+# after it). Add yours here, e.g. "pad": lambda ctx: ctx.start_service(BWS_PAD_MODEL=str(...)).
 SETUPS: dict[str, Callable[[Context], dict[str, str]]] = {}
 
 BLOCKS = shell_blocks(README.read_text())
@@ -119,8 +167,11 @@ class Session:
         script, output = self.work / f".readme-block-{index}.sh", self.work / f".readme-output-{index}.txt"
         script.write_text(block.text)
         self.errors.write_text("")
-        setup = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in exports.items())
-        self._send(f"{setup}source {script} > {output} 2>&1 < /dev/null\necho {DONE}\n")
+        saved = self.work / f".readme-saved-{index}.sh"
+        setup = "".join(f"{{ declare -p {k} 2>/dev/null || echo 'unset {k}'; }} >> {saved}\n"
+                        f"export {k}={shlex.quote(v)}\n" for k, v in exports.items())
+        restore = f"source {saved}\n" if exports else ""
+        self._send(f"{setup}source {script} > {output} 2>&1 < /dev/null\n{restore}echo {DONE}\n")
         try:
             while self.lines.get(timeout=BLOCK_TIMEOUT).strip() != DONE:
                 pass
@@ -144,7 +195,7 @@ class Session:
 def readme_run(tmp_path_factory):
     """The service (as `make run`), the checkout-like directory and the bash session the blocks share."""
     tmp = tmp_path_factory.mktemp("readme")
-    data, work, home = tmp / "data", tmp / "work", tmp / "home"
+    data, work, home = tmp / "data", tmp / "work", tmp / "home"  # data: the service's BWS_DATA_DIR
     for folder in (data, work, home):
         folder.mkdir()
     for entry in ROOT.iterdir():
@@ -153,23 +204,16 @@ def readme_run(tmp_path_factory):
     (work / "data").symlink_to(data)
     (home / ".curlrc").write_text("fail-with-body\nshow-error\n")
 
-    grpc_port, http_port = free_port(), free_port()
     keep = ("PATH", "LANG", "LC_ALL", "TMPDIR", "TERM")
-    base = {k: v for k, v in os.environ.items() if k in keep}
-    service_env = dict(base, PYTHONPATH=str(ROOT), BWS_DATA_DIR=str(data), BWS_GRPC_PORT=str(grpc_port),
-                       BWS_HTTP_PORT=str(http_port), BWS_BIND_HOST="127.0.0.1", BWS_WORKERS="2", HOME=str(home))
-    log_path = tmp / "service.log"
-    process = subprocess.Popen([sys.executable, "-m", "gateway"], cwd=ROOT, env=service_env,
-                               stdout=log_path.open("w"), stderr=subprocess.STDOUT)
-    cleanups: list[Callable[[], None]] = [lambda: stop_service(process)]
+    base = {k: v for k, v in os.environ.items() if k in keep} | {"HOME": str(home), "PYTHONPATH": str(ROOT)}
+    service = DevService.start(tmp, base)
+    cleanups: list[Callable[[], None]] = [service.stop]
     try:
-        wait_until_serving(f"127.0.0.1:{grpc_port}", process, log_path)
         # What the README tells the reader to export by hand, pointing at this service.
-        shell_env = dict(base, HOME=str(home), PYTHONPATH=str(ROOT), BWS_HOST=f"127.0.0.1:{grpc_port}",
-                         BWS_URL=f"http://127.0.0.1:{http_port}")
+        shell_env = base | service.exports()
         session = Session(work, shell_env)
         cleanups.append(session.close)
-        yield session, Context(work, tmp, shell_env, cleanups), log_path
+        yield session, Context(work, tmp, shell_env, cleanups), service.log_path
     finally:
         for cleanup in reversed(cleanups):
             cleanup()
@@ -221,5 +265,19 @@ def test_the_harness_finds_markers_and_reports_failures(tmp_path):
                                      {"NAME": "it's me"})
         assert failed == ["line 2: cat (exit 1)"]  # the block's line and the pipeline's last command
         assert output == "hello it's me\nafter\n"
+        assert session.run(2, Block(3, "s", 'echo "$GREETING ${NAME-gone}"\n'), {}) == ([], "hello gone\n")
     finally:
         session.close()
+
+
+def test_a_test_env_setup_gets_its_own_service_for_one_block(readme_run):
+    session, context, _ = readme_run
+    exports = context.start_service(BWS_VERIFY_THRESHOLD="0.7")
+    block = Block(1, "s", 'curl -s "$BWS_URL/readyz"\n'
+                          '.venv/bin/bws classcount\n'
+                          'echo "$BWS_HOST" > .readme-host\n')
+    failed, output = session.run(1000, block, exports)
+    assert not failed and "0 class(es)" in output, output
+    assert (context.work / ".readme-host").read_text().strip() == exports["BWS_HOST"]
+    failed, output = session.run(1001, Block(2, "s", 'echo "$BWS_HOST"\n'), {})
+    assert output.strip() == context.env["BWS_HOST"] != exports["BWS_HOST"]  # back to the main service
