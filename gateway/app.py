@@ -106,6 +106,7 @@ class App:
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     async def start(self) -> None:
+        await self.store.ping()  # an unreachable Redis fails the start before anything listens
         self.metrics.watch(lambda: self.pool.in_flight, self.index.sizes)
         self.grpc_server = build_server(self.recognition, self.liveness, self.authenticator, self.settings.version,
                                         self.health, self.metrics.observe_call)

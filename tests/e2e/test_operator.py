@@ -196,6 +196,7 @@ def test_startup_failures_are_one_line_and_exit_1(tmp_path):
         "bws-gateway: BWS_LOG_LEVEL='loud' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
     unreachable = start_failure(tmp_path, BWS_REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
     assert last_line(unreachable).startswith("bws-gateway: cannot start: Redis: ")
+    assert "listening" not in unreachable.stderr  # checked before any port opens
     missing = start_failure(tmp_path, BWS_CLIENTS_FILE=str(tmp_path / "nope.json"))
     assert last_line(missing) == f"bws-gateway: cannot start: BWS_CLIENTS_FILE: no file {tmp_path / 'nope.json'}"
     assert not redis_servers_under(tmp_path) and not (tmp_path / "data" / "redis").exists()
