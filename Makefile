@@ -1,33 +1,44 @@
 # The two commands a newcomer needs: `make run` and `make test`.
+# `make run` installs what serving needs; `make test` (and `make dev`) add the test and lint tools.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP     := $(VENV)/.installed-dev
 
-.PHONY: install run test proto bench lint docker helm-lint clean
+.PHONY: install dev run test proto bench lint docker helm-lint clean
 
-install: $(STAMP)
+install: $(RUNTIME_STAMP)
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+dev: $(DEV_STAMP)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+
+$(RUNTIME_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+# The dev extra includes the runtime dependencies: it satisfies both stamps.
+$(DEV_STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $@ $(RUNTIME_STAMP)
 
 run: install
-	$(PY) -m gateway
+	$(VENV)/bin/bws-gateway serve
 
-test: install
+test: dev
 	$(PY) -m pytest
 
-proto: install
+proto: dev
 	$(PY) protos/generate.py
 
-lint: install
+lint: dev
 	$(VENV)/bin/ruff check gateway templates_store bws_cli tests bench helm protos/generate.py
 	$(VENV)/bin/hadolint Dockerfile
 
-bench: install
+bench: dev
 	$(PY) bench/bench_search.py
 	$(PY) bench/bench_service.py
 	$(PY) bench/calibrate_threshold.py
@@ -37,7 +48,7 @@ bench: install
 docker:
 	docker build -t bws-gateway:$$(grep -m1 '^version' pyproject.toml | cut -d'"' -f2) .
 
-helm-lint: install
+helm-lint: dev
 	$(PY) helm/lint.py
 
 clean:

@@ -1,19 +1,25 @@
-"""bws: call a BWS-compatible service from the command line.
+"""bws: call a BWS-compatible service from the command line and from scripts.
 
-    bws token --clientid ID --key KEY
     bws enroll --classid 4711 face1.jpg face2.jpg
     bws verify --classid 4711 probe.jpg
     bws search --tags staff probe.jpg
-    bws --rest --host localhost:8080 classcount
+    bws --rest classcount
+    bws --json verify --classid 4711 probe.jpg | jq .score
 
-Credentials come from --clientid/--key or BWS_CLIENT_ID/BWS_CLIENT_KEY (the
-key in base64); the JWT is created here, valid for a few minutes.
+Where: --host, else BWS_HOST (gRPC host:port, default localhost:50051); with --rest, --host else BWS_URL
+(default http://localhost:8080). Credentials: --token or BWS_TOKEN (a ready JWT), else --clientid/--key or
+BWS_CLIENT_ID/BWS_CLIENT_KEY (the key in base64), from which a JWT valid a few minutes is made here.
+
+Exit codes: 0 done, and the answer is positive; 1 the call failed (the error is printed), or healthcheck:
+not serving (as container health checks expect); 2 bad usage; 3 the answer is negative: not verified,
+enrollment failed, not live, photo not recognized.
 """
 from __future__ import annotations
 
 import argparse
 import base64
 import binascii
+import json
 import os
 import sys
 import time
@@ -21,11 +27,11 @@ from pathlib import Path
 
 import jwt
 from google.protobuf import json_format
-from tqdm import tqdm
 
 from bws_proto import bioidwebservice_pb2 as bws
 from bws_proto import bwsmessages_pb2 as msg
 from bws_proto import facerecognition_pb2 as fr
+from bws_cli.progress import CallProgress
 from bws_cli.transport import CallFailed, GrpcTransport, RestTransport
 
 
@@ -46,8 +52,7 @@ def _key(text: str | None) -> bytes:
 
 def _read_images(paths: list[str], tags: dict[int, list[str]] | None = None) -> list[msg.ImageData]:
     images = []
-    for i, path in enumerate(tqdm(paths, desc="reading images", unit="img", disable=len(paths) < 2,
-                                  file=sys.stderr)):
+    for i, path in enumerate(paths):
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
@@ -103,6 +108,24 @@ def _summary(command: str, reply) -> str:
     return "OK"
 
 
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NEGATIVE = 0, 1, 2, 3
+
+
+def is_positive(args: argparse.Namespace, message) -> bool:
+    """Whether the answer is what a script hopes for (else exit code 3)."""
+    command = args.command
+    if command == "enroll":
+        return message.performed_action != fr.FaceEnrollmentResponse.ENROLLMENT_FAILED and message.enrolled_images > 0
+    if command == "verify":
+        return message.verified
+    if command == "livedetect":
+        return message.live
+    if command == "photoverify":
+        return message.verification_level != bws.PhotoVerifyResponse.NOT_RECOGNIZED and (
+            message.live or args.no_liveness)
+    return True
+
+
 def build_request(args) -> tuple[str, str, object]:
     c = args.command
     if c == "enroll":
@@ -138,15 +161,35 @@ def build_request(args) -> tuple[str, str, object]:
 def _common_options(p: argparse.ArgumentParser, defaults: bool) -> None:
     """The connection options, accepted before or after the command."""
     default = (lambda value: value) if defaults else (lambda value: argparse.SUPPRESS)
-    p.add_argument("--host", default=default(None), help="gRPC host:port (default localhost:50051) or, with "
-                                                         "--rest, the base URL (default http://localhost:8080)")
+    p.add_argument("--host", default=default(None), help="gRPC host:port (default: BWS_HOST, else localhost:50051) "
+                   "or, with --rest, the base URL (default: BWS_URL, else http://localhost:8080)")
     p.add_argument("--rest", action="store_true", default=default(False), help="use the REST API instead of gRPC")
-    p.add_argument("--clientid", default=default(os.environ.get("BWS_CLIENT_ID")))
-    p.add_argument("--key", default=default(os.environ.get("BWS_CLIENT_KEY")), help="client key, base64")
+    p.add_argument("--token", default=default(os.environ.get("BWS_TOKEN")),
+                   help="a ready JWT (default: BWS_TOKEN); else one is made from the client id and key")
+    p.add_argument("--clientid", default=default(os.environ.get("BWS_CLIENT_ID")), help="default: BWS_CLIENT_ID")
+    p.add_argument("--key", default=default(os.environ.get("BWS_CLIENT_KEY")),
+                   help="client key, base64 (default: BWS_CLIENT_KEY)")
     p.add_argument("--reference-number", default=default(None), help="sent as reference-number, echoed back")
     p.add_argument("--deadline", type=float, default=default(60.0), help="seconds to wait for the answer")
+    p.add_argument("--json", action="store_true", default=default(False),
+                   help="print the response (or the error) as JSON on stdout, camelCase as the REST API")
     p.add_argument("-v", "--verbose", action="store_true", default=default(False),
                    help="print the full response and headers")
+
+
+COMMANDS = {
+    "token": "print a JWT for curl or grpcurl (made from the client id and key)",
+    "enroll": "enroll face images into a class (creates or updates its template)",
+    "verify": "compare one image with a class's template",
+    "search": "find the classes whose templates match the faces in the images",
+    "settags": "replace a template's tags",
+    "gettemplate": "show a template's status, optionally download its thumbnails",
+    "classcount": "count the templates (with all of the given tags)",
+    "deletetemplate": "delete a class's template",
+    "livedetect": "liveness from two or more images of a moving head (one image: passive only)",
+    "photoverify": "compare live images with an ID photo",
+    "healthcheck": "is the service ready? (exit code 0 when serving, 1 when not)",
+}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -155,38 +198,28 @@ def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     _common_options(common, defaults=False)
     sub = p.add_subparsers(dest="command", required=True)
-
-    def command(name: str, **kw) -> argparse.ArgumentParser:
-        return sub.add_parser(name, parents=[common], **kw)
-
-    token = command("token", help="print a JWT for curl or grpcurl")
-    token.add_argument("--lifetime", type=int, default=600)
+    for name, text in COMMANDS.items():
+        sub.add_parser(name, parents=[common], help=text, description=text)
+    c = sub.choices
+    c["token"].add_argument("--lifetime", type=int, default=600, help="seconds the token is valid (default: 600)")
     for name in ("enroll", "search", "livedetect"):
-        cmd = command(name)
-        cmd.add_argument("images", nargs="+")
-    sub.choices["enroll"].add_argument("--classid", type=int, required=True)
-    sub.choices["search"].add_argument("--tags", help="comma-separated: only templates with all of them")
-    sub.choices["search"].add_argument("--top", action="store_true", help="best matches whatever their score")
-    sub.choices["livedetect"].add_argument("--challenge", choices=["up", "down", "left", "right"],
-                                           help="tag the second image with the head movement asked for")
-    verify = command("verify")
-    verify.add_argument("--classid", type=int, required=True)
-    verify.add_argument("image")
-    settags = command("settags")
-    settags.add_argument("--classid", type=int, required=True)
-    settags.add_argument("--tags", required=True, help="comma-separated; replaces all tags")
-    get = command("gettemplate")
-    get.add_argument("--classid", type=int, required=True)
-    get.add_argument("--thumbnails", metavar="DIR", help="download the face thumbnails into DIR")
-    count = command("classcount")
-    count.add_argument("--tags")
-    delete = command("deletetemplate")
-    delete.add_argument("--classid", type=int, required=True)
-    photo = command("photoverify")
-    photo.add_argument("--photo", required=True, help="the ID photo")
-    photo.add_argument("--no-liveness", action="store_true")
-    photo.add_argument("images", nargs="+")
-    command("healthcheck", help="is the service ready?")
+        c[name].add_argument("images", nargs="+", metavar="IMAGE")
+    c["enroll"].add_argument("--classid", type=int, required=True)
+    c["search"].add_argument("--tags", help="comma-separated: only templates with all of them")
+    c["search"].add_argument("--top", action="store_true", help="best matches whatever their score")
+    c["livedetect"].add_argument("--challenge", choices=["up", "down", "left", "right"],
+                                 help="tag the second image with the head movement asked for")
+    c["verify"].add_argument("--classid", type=int, required=True)
+    c["verify"].add_argument("image", metavar="IMAGE")
+    c["settags"].add_argument("--classid", type=int, required=True)
+    c["settags"].add_argument("--tags", required=True, help="comma-separated; replaces all tags")
+    c["gettemplate"].add_argument("--classid", type=int, required=True)
+    c["gettemplate"].add_argument("--thumbnails", metavar="DIR", help="download the face thumbnails into DIR")
+    c["classcount"].add_argument("--tags", help="comma-separated: count templates with all of them")
+    c["deletetemplate"].add_argument("--classid", type=int, required=True)
+    c["photoverify"].add_argument("--photo", required=True, help="the ID photo")
+    c["photoverify"].add_argument("--no-liveness", action="store_true", help="compare faces only")
+    c["photoverify"].add_argument("images", nargs="+", metavar="IMAGE", help="live images")
     return p
 
 
@@ -202,63 +235,85 @@ def _health(args) -> int:
             response = connection.getresponse()
             body = response.read().decode()
         except OSError as exc:
-            print(f"NOT SERVING: {exc}")
-            return 1
-        print(("SERVING" if response.status == 200 else "NOT SERVING") + (f" {body}" if args.verbose else ""))
-        return 0 if response.status == 200 else 1
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
+            return _fail(args, "UNAVAILABLE", str(exc), {})
+        serving = response.status == 200
+        detail = f" {body}" if args.verbose else ""
+    else:
+        import grpc
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    with grpc.insecure_channel(args.host) as channel:
-        try:
-            status = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=args.deadline)
-        except grpc.RpcError as error:
-            print(f"NOT SERVING: {error.code().name}")
-            return 1
-    name = health_pb2.HealthCheckResponse.ServingStatus.Name(status.status)
-    print(name)
-    return 0 if name == "SERVING" else 1
+        with grpc.insecure_channel(args.host) as channel:
+            try:
+                status = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(),
+                                                                   timeout=args.deadline)
+            except grpc.RpcError as error:
+                return _fail(args, error.code().name, error.details() or "", {})
+        serving = status.status == health_pb2.HealthCheckResponse.SERVING
+        detail = ""
+    if args.json:
+        print(json.dumps({"status": "SERVING" if serving else "NOT_SERVING"}))
+    else:
+        print(("SERVING" if serving else "NOT SERVING") + detail)
+    return EXIT_OK if serving else EXIT_FAILED
+
+
+def _fail(args, code: str, message: str, headers: dict[str, str]) -> int:
+    if args.json:
+        print(json.dumps({"error": {"code": code, "message": message}}))
+    else:
+        print(f"failed: {code}: {message}", file=sys.stderr)
+    if args.verbose:
+        for key, value in sorted(headers.items()):
+            print(f"{key}: {value}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _token(args) -> str:
+    if args.command != "token" and args.token:
+        return args.token
+    if not args.clientid:
+        raise SystemExit("bws: a client id is needed (--clientid or BWS_CLIENT_ID), or a token (--token or BWS_TOKEN)")
+    return make_token(args.clientid, _key(args.key), getattr(args, "lifetime", 300))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    args.host = args.host or ("http://localhost:8080" if args.rest else "localhost:50051")
+    args.host = args.host or (os.environ.get("BWS_URL") or "http://localhost:8080" if args.rest
+                              else os.environ.get("BWS_HOST") or "localhost:50051")
     if args.command == "healthcheck":
         return _health(args)
-    if not args.clientid:
-        raise SystemExit("bws: a client id is needed (--clientid or BWS_CLIENT_ID)")
-    token = make_token(args.clientid, _key(args.key), getattr(args, "lifetime", 300))
+    token = _token(args)
     if args.command == "token":
         print(token)
-        return 0
+        return EXIT_OK
     service, method, request = build_request(args)
     metadata = [("authorization", f"Bearer {token}")]
     if args.reference_number:
         metadata.append(("reference-number", args.reference_number))
     transport = RestTransport(args.host) if args.rest else GrpcTransport(args.host)
-    size = request.ByteSize()
-    with tqdm(total=size, unit="B", unit_scale=True, desc="uploading", file=sys.stderr,
-              disable=size < 1024 * 1024) as bar:
+    with CallProgress(sys.stderr, enabled=sys.stderr.isatty()) as progress:
         try:
-            reply = transport.call(service, method, request, metadata, args.deadline, bar.update)
+            reply = transport.call(service, method, request, metadata, args.deadline, progress.sent)
         except CallFailed as failure:
-            print(f"failed: {failure.code}: {failure.message}", file=sys.stderr)
-            if args.verbose:
-                for key, value in sorted(failure.headers.items()):
-                    print(f"{key}: {value}", file=sys.stderr)
-            return 1
-    print(_summary(args.command, reply))
+            return _fail(args, failure.code, failure.message, failure.headers)
+    if args.json:
+        print(json_format.MessageToJson(reply.message, always_print_fields_with_no_presence=True))
+    else:
+        print(_summary(args.command, reply))
     if args.command == "gettemplate" and args.thumbnails:
         folder = Path(args.thumbnails)
         folder.mkdir(parents=True, exist_ok=True)
         for i, thumbnail in enumerate(reply.message.thumbnails):
             (folder / f"{args.classid}-{i}.png").write_bytes(thumbnail.image)
-        print(f"{len(reply.message.thumbnails)} thumbnail(s) written to {folder}")
+        print(f"{len(reply.message.thumbnails)} thumbnail(s) written to {folder}", file=sys.stderr if args.json
+              else sys.stdout)
     if args.verbose:
+        out = sys.stderr if args.json else sys.stdout
         for key, value in sorted(reply.headers.items()):
-            print(f"{key}: {value}")
-        print(json_format.MessageToJson(reply.message))
-    return 0
+            print(f"{key}: {value}", file=out)
+        if not args.json:
+            print(json_format.MessageToJson(reply.message))
+    return EXIT_OK if is_positive(args, reply.message) else EXIT_NEGATIVE
 
 
 if __name__ == "__main__":

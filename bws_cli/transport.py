@@ -21,7 +21,7 @@ SERVICES = {"FaceRecognition": facerecognition_pb2.DESCRIPTOR.services_by_name["
             "BioIDWebService": bioidwebservice_pb2.DESCRIPTOR.services_by_name["BioIDWebService"]}
 ROUTES = {route.method.full_name: route for route in
           routes_of([facerecognition_pb2.DESCRIPTOR, bioidwebservice_pb2.DESCRIPTOR])}
-Progress = Callable[[int], None]
+Progress = Callable[[int, int], None]  # (bytes just written to the socket, body size)
 
 
 class CallFailed(Exception):
@@ -56,8 +56,6 @@ class GrpcTransport:
         except grpc.RpcError as error:
             headers = dict(error.initial_metadata() or ()) | dict(error.trailing_metadata() or ())
             raise CallFailed(error.code().name, error.details() or "", headers) from None
-        if progress:
-            progress(request.ByteSize())
         return Reply(response, dict(call.initial_metadata()) | dict(call.trailing_metadata()))
 
 
@@ -101,10 +99,12 @@ class RestTransport:
                 connection.putheader(key, value)
             connection.putheader("Content-Length", str(len(body or b"")))
             connection.endheaders()
-            for start in range(0, len(body or b""), 256 * 1024):
-                connection.send(body[start:start + 256 * 1024])
+            total = len(body or b"")
+            for start in range(0, total, 256 * 1024):
+                chunk = body[start:start + 256 * 1024]
+                connection.send(chunk)  # returns when the socket took the chunk
                 if progress:
-                    progress(min(256 * 1024, len(body) - start))
+                    progress(len(chunk), total)
             response = connection.getresponse()
             payload = response.read()
             reply_headers = {k.lower(): v for k, v in response.getheaders()}

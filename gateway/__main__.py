@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
-import sys
 
-from gateway import logs
-from gateway.app import create_app
+from gateway import cli
 from gateway.config import Settings
 
 
 async def serve(settings: Settings) -> None:
+    from gateway.app import create_app  # here, so that --help and the file commands start fast
+
     app = create_app(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -29,16 +28,7 @@ async def serve(settings: Settings) -> None:
 
 
 def main() -> None:
-    try:
-        settings = Settings.from_env()
-    except ValueError as exc:
-        sys.exit(f"bws-gateway: {exc}")
-    logs.configure(settings.log_level)
-    try:
-        asyncio.run(serve(settings))
-    except (OSError, RuntimeError, ValueError) as exc:
-        logging.getLogger("bws").error("cannot start", extra={"reason": str(exc)})
-        sys.exit(1)
+    cli.main(serve)  # `bws-gateway [serve|clients|keys|token]`; serve is the default
 
 
 if __name__ == "__main__":

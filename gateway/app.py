@@ -7,6 +7,7 @@ import hmac
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from gateway.liveness import Liveness
 from gateway.metrics import CONTENT_TYPE, Metrics
 from gateway.recognition import FaceRecognition
 from gateway.rest.bodies import BodyBudget
+from gateway.reload import Reloader, WatchedFile
 from gateway.rest.mux import Transcoder, build_http_app
 from gateway.rest.openapi import openapi_document
 from gateway.rest.routes import routes_of
@@ -44,9 +46,9 @@ log = logging.getLogger("bws")
 
 
 def load_keys(settings: Settings) -> KeyRing:
+    path = settings.keys_path
     if settings.keys_file:
-        return KeyRing.from_file(settings.keys_file)
-    path = settings.data_dir / "dev-keys.json"
+        return KeyRing.from_file(_existing(path, "BWS_KEYS_FILE"))
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         # Private from the first byte; O_EXCL also refuses to follow a link planted at the path.
@@ -59,14 +61,34 @@ def load_keys(settings: Settings) -> KeyRing:
 
 def load_clients(settings: Settings) -> ClientRegistry:
     if settings.clients_file:
-        return ClientRegistry.from_file(settings.clients_file)
+        return ClientRegistry.from_file(_existing(settings.clients_file, "BWS_CLIENTS_FILE"))
     registry, path = development_registry(settings.data_dir)
-    client = next(iter(registry))
-    # Printed for the developer at the console (not logged): the development credentials.
+    client = next(iter(registry), None)
+    if client is None:
+        return registry
+    # Printed for the developer at the console (not logged): where the development credentials are.
     print(f"\nDevelopment client (BWS_CLIENTS_FILE not set), kept in {path}:\n"
           f"  clientId: {client.client_id}\n  storage/partition: {client.partition}\n"
-          f"  key and a token: .venv/bin/python -m gateway.token --clients {path}\n", file=sys.stderr)
+          f"  a token:   bws-gateway token        (in this checkout: .venv/bin/bws-gateway token)\n"
+          f"  more:      bws-gateway clients --help\n", file=sys.stderr)
     return registry
+
+
+def _existing(path: Path, variable: str) -> Path:
+    if not Path(path).is_file():
+        raise ValueError(f"{variable}: no file {path}")
+    return path
+
+
+def watch_files(settings: Settings, clients: ClientRegistry, store: TemplateStore, samples: SampleStore) -> Reloader:
+    """Reloads of the registry and the key ring replace them in place, in one assignment each."""
+    def apply_keys(ring: KeyRing) -> None:
+        store.keys = ring
+        samples.keys = ring
+
+    return Reloader([WatchedFile("client registry", settings.clients_path, ClientRegistry.from_file, clients.replace),
+                     WatchedFile("key file", settings.keys_path, KeyRing.from_file, apply_keys)],
+                    settings.reload_poll_seconds)
 
 
 @dataclass
@@ -82,6 +104,7 @@ class App:
     extension: ExtensionFlow
     health: health.aio.HealthServicer
     embedded_redis: EmbeddedRedis | None = None
+    reloader: Reloader | None = None
     metrics: Metrics = field(default_factory=Metrics)
     stopping: bool = False
     grpc_port: int = 0
@@ -90,6 +113,7 @@ class App:
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     async def start(self) -> None:
+        await self.store.ping()  # an unreachable Redis fails the start before anything listens
         self.metrics.watch(lambda: self.pool.in_flight, self.index.sizes)
         self.grpc_server = build_server(self.recognition, self.liveness, self.authenticator, self.settings.version,
                                         self.health, self.metrics.observe_call)
@@ -109,6 +133,12 @@ class App:
         await self.pool.start()
         await self.sync.load_all()
         self._tasks.append(asyncio.create_task(self.sync.run(STORE_OUTAGE.observe_poll), name="index-sync"))
+        if self.reloader:
+            self._tasks.append(asyncio.create_task(self.reloader.run(), name="reload-files"))
+            try:
+                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.reloader.reload_now)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not the main thread (an in-process test): the poll still reloads
         await set_serving(self.health, True)
         log.info("ready", extra={"templates": sum(self.index.sizes().values()), "workers": self.pool.workers})
 
@@ -211,26 +241,35 @@ def engine_options(settings: Settings) -> EngineOptions:
 
 
 def create_app(settings: Settings) -> App:
+    # Everything that can fail on a bad file comes before the embedded Redis starts, so no server is orphaned.
+    keys = load_keys(settings)
+    clients = load_clients(settings)
+    options = engine_options(settings)
     embedded = None
     redis_url = settings.redis_url
     if not redis_url:
         embedded = EmbeddedRedis(settings.data_dir / "redis").start()
         redis_url = embedded.url
         log.info("embedded Redis started", extra={"data_dir": str(embedded.data_dir)})
-    store = TemplateStore(connect(redis_url, settings.redis_password, settings.redis_timeout_seconds),
-                          load_keys(settings))
+    try:
+        store = TemplateStore(connect(redis_url, settings.redis_password, settings.redis_timeout_seconds), keys)
+    except BaseException:
+        if embedded:
+            embedded.stop()
+        raise
     index = SearchIndex()
-    pool = EnginePool(settings.workers or None, engine_options(settings))
-    clients = load_clients(settings)
+    pool = EnginePool(settings.workers or None, options)
     sync = IndexSync(store, index, ENCODER_VERSION, settings.index_poll_seconds)
     engine = FairEngine(pool, settings.max_engine_jobs_per_client or pool.workers)
     recognition = FaceRecognition(settings, engine, store, sync)
     liveness = Liveness(settings, engine)
-    extension = ExtensionFlow(clients, recognition, liveness, SampleStore(store.redis, store.keys),
-                              settings.extension_token_seconds, max_token_lifetime=settings.max_token_lifetime_seconds)
+    samples = SampleStore(store.redis, store.keys)
+    extension = ExtensionFlow(clients, recognition, liveness, samples, settings.extension_token_seconds,
+                              max_token_lifetime=settings.max_token_lifetime_seconds)
     authenticator = Authenticator(clients, settings.jwt_leeway_seconds, settings.max_token_lifetime_seconds)
     return App(settings=settings, authenticator=authenticator,
                pool=pool, store=store, index=index,
                sync=sync,
                recognition=recognition, liveness=liveness, extension=extension,
-               health=health.aio.HealthServicer(), embedded_redis=embedded)
+               health=health.aio.HealthServicer(), embedded_redis=embedded,
+               reloader=watch_files(settings, clients, store, samples))

@@ -48,6 +48,10 @@ class ClientRegistry:
     def __iter__(self):
         return iter(self._clients.values())
 
+    def replace(self, other: "ClientRegistry") -> None:
+        """Take over a reloaded registry's clients in one assignment (callers hold this object)."""
+        self._clients = other._clients
+
     @classmethod
     def from_json(cls, text: str) -> "ClientRegistry":
         data = json.loads(text)

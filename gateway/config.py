@@ -1,6 +1,7 @@
 """All configuration, read once from the environment into one typed object."""
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -53,6 +54,7 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)
     index_poll_seconds: float = 0.25
     grace_seconds: float = 30.0
+    reload_poll_seconds: float = 2.0  # how often the clients and keys files are checked for changes
     log_level: str = "INFO"
     version: str = __version__
 
@@ -72,6 +74,17 @@ class Settings:
             raise ValueError("BWS_MAX_ENGINE_JOBS_PER_CLIENT must be 0 (the number of workers) or more")
         if self.redis_timeout_seconds <= 0:
             raise ValueError("BWS_REDIS_TIMEOUT_SECONDS must be positive")
+        if not isinstance(logging.getLevelName(self.log_level.upper()), int):
+            raise ValueError(f"BWS_LOG_LEVEL={self.log_level!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+
+    @property
+    def clients_path(self) -> Path:
+        """The client registry in use: BWS_CLIENTS_FILE, else the development registry in the data directory."""
+        return self.clients_file or self.data_dir / "dev-clients.json"
+
+    @property
+    def keys_path(self) -> Path:
+        return self.keys_file or self.data_dir / "dev-keys.json"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":

@@ -1,19 +1,25 @@
 """The `bws` command, as installed, against the running service over gRPC and REST."""
 import base64
+import io
+import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from bws_cli.transport import ROUTES, http_request_of
+from bws_cli.progress import CallProgress
+from bws_cli.transport import ROUTES, CallFailed, RestTransport, http_request_of
+from bws_proto import bwsmessages_pb2 as msg
 from bws_proto import facerecognition_pb2 as fr
 from gateway.auth import Authenticator
 from gateway.clients import Client, ClientRegistry
 from templates_store import PartitionId
-from tests.conftest import FACES
+from templates_store.embedded import free_port
+from tests.conftest import FACES, ROOT
 from tests.e2e.helpers import new_class_id
 
 BWS = shutil.which("bws", path=str(Path(sys.executable).parent))
@@ -22,7 +28,8 @@ BWS = shutil.which("bws", path=str(Path(sys.executable).parent))
 @pytest.fixture(scope="module")
 def bws(service):
     client = service.clients["tenant-a"]
-    env = dict(os.environ, BWS_CLIENT_ID=client.client_id, BWS_CLIENT_KEY=base64.b64encode(client.key).decode())
+    env = dict(os.environ, BWS_CLIENT_ID=client.client_id, BWS_CLIENT_KEY=base64.b64encode(client.key).decode(),
+               PYTHONPATH=str(ROOT))
 
     def run(*args: str, rest: bool = False) -> subprocess.CompletedProcess:
         host = ["--rest", "--host", service.http_url] if rest else ["--host", service.grpc_target]
@@ -38,7 +45,6 @@ def test_a_session(bws, rest, tmp_path):
     assert enrolled.returncode == 0, enrolled.stderr
     assert "NEW_TEMPLATE_CREATED: 1 image(s) enrolled" in enrolled.stdout
     assert "2 faces found, one expected" in enrolled.stdout
-    assert "reading images" in enrolled.stderr  # the progress bar for several images
     verified = bws("verify", "--classid", class_id, str(FACES / "kit_harington_2.jpg"), rest=rest)
     assert verified.returncode == 0 and verified.stdout.startswith("VERIFIED")
     assert bws("settags", "--classid", class_id, "--tags", f"cli-{class_id},x", rest=rest).returncode == 0
@@ -76,10 +82,12 @@ def test_token_is_accepted_by_the_service_rules(bws, service):
 
 def test_missing_credentials_and_files_are_clear(service):
     result = subprocess.run([BWS, "--host", service.grpc_target, "classcount"], capture_output=True, text=True,
-                            env={k: v for k, v in os.environ.items() if not k.startswith("BWS_CLIENT")})
+                            env={k: v for k, v in os.environ.items() if not k.startswith("BWS_")} |
+                            {"PYTHONPATH": str(ROOT)})
     assert result.returncode != 0 and "client id is needed" in result.stderr
     result = subprocess.run([BWS, "--clientid", "x", "--key", base64.b64encode(bytes(32)).decode(), "verify",
-                             "--classid", "1", "/nonexistent.jpg"], capture_output=True, text=True)
+                             "--classid", "1", "/nonexistent.jpg"], capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert result.returncode != 0 and "cannot read /nonexistent.jpg" in result.stderr
 
 
@@ -93,3 +101,86 @@ def test_http_request_is_built_from_the_annotations():
     route = ROUTES["bioid.services.v1.FaceRecognition.GetClassCount"]
     assert http_request_of(route, fr.GetClassCountRequest(tags=["a", "b"]))[0] == \
         "/api/face/v1/classcount?tags=a&tags=b"
+
+
+def test_exit_codes_tell_scripts_the_answer(bws):
+    class_id = str(new_class_id())
+    failed = bws("enroll", "--classid", class_id, str(FACES / "group_two_faces.jpg"))
+    assert failed.returncode == 3 and failed.stdout.startswith("ENROLLMENT_FAILED"), failed.stdout + failed.stderr
+    assert bws("enroll", "--classid", class_id, str(FACES / "obama_1.jpg")).returncode == 0
+    other = bws("verify", "--classid", class_id, str(FACES / "biden_1.jpg"))
+    assert other.returncode == 3 and other.stdout.startswith("NOT verified")
+    assert bws("verify", "--classid", class_id, str(FACES / "obama_2.jpg")).returncode == 0
+    assert bws("livedetect", str(FACES / "obama_1.jpg"), str(FACES / "obama_1.jpg")).returncode == 3
+    missing = bws("verify", "--classid", str(new_class_id()), str(FACES / "obama_2.jpg"))
+    assert missing.returncode == 1 and "NOT_FOUND" in missing.stderr
+    assert bws("deletetemplate", "--classid", class_id).returncode == 0
+    assert bws("verify").returncode == 2  # usage
+    nobody = bws("healthcheck", "--host", f"127.0.0.1:{free_port()}", "--deadline", "2")
+    assert nobody.returncode == 1 and "UNAVAILABLE" in nobody.stderr  # what container health checks expect
+
+
+@pytest.mark.parametrize("rest", [False, True], ids=["grpc", "rest"])
+def test_json_output_for_answers_and_errors(bws, rest):
+    class_id = str(new_class_id())
+    enrolled = json.loads(bws("--json", "enroll", "--classid", class_id, str(FACES / "rose_leslie_1.jpg"),
+                              rest=rest).stdout)
+    assert enrolled["performedAction"] == "NEW_TEMPLATE_CREATED" and enrolled["enrolledImages"] == 1
+    verified = bws("--json", "verify", "--classid", class_id, str(FACES / "rose_leslie_2.jpg"), rest=rest)
+    answer = json.loads(verified.stdout)
+    assert verified.returncode == 0 and answer["verified"] is True and 0.5 <= answer["score"] <= 1
+    assert json.loads(bws("--json", "deletetemplate", "--classid", class_id, rest=rest).stdout) == {}
+    gone = bws("--json", "deletetemplate", "--classid", class_id, rest=rest)
+    error = json.loads(gone.stdout)["error"]
+    assert gone.returncode == 1 and class_id in error["message"]
+    assert error["code"] == ("HTTP 404" if rest else "NOT_FOUND")
+    assert json.loads(bws("--json", "healthcheck", rest=rest).stdout) == {"status": "SERVING"}
+
+
+def test_host_and_token_from_the_environment(service):
+    client = service.clients["tenant-a"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BWS_")}
+    env.update(PYTHONPATH=str(ROOT), BWS_HOST=service.grpc_target, BWS_URL=service.http_url,
+               BWS_TOKEN=client.token())
+    for rest in ([], ["--rest"]):
+        counted = subprocess.run([BWS, *rest, "classcount"], capture_output=True, text=True, env=env, timeout=60)
+        assert counted.returncode == 0 and counted.stdout.endswith("class(es)\n"), counted.stderr
+    env["BWS_TOKEN"] = "not-a-token"
+    refused = subprocess.run([BWS, "classcount"], capture_output=True, text=True, env=env, timeout=60)
+    assert refused.returncode == 1 and "UNAUTHENTICATED" in refused.stderr
+
+
+def test_every_subcommand_has_help():
+    from bws_cli.main import COMMANDS
+    for command in COMMANDS:
+        shown = subprocess.run([BWS, command, "--help"], capture_output=True, text=True,
+                               env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=60)
+        assert shown.returncode == 0 and COMMANDS[command] in " ".join(shown.stdout.split()), command
+
+
+def test_upload_progress_counts_the_bytes_written_to_the_socket(service):
+    """The REST body is reported as it is sent, chunk by chunk, up to its real (JSON) size."""
+    big = fr.FaceVerificationRequest(classId=new_class_id(), image=msg.ImageData(image=os.urandom(3 << 20)))
+    client = service.clients["tenant-a"]
+    reports = []
+    with pytest.raises(CallFailed):  # random bytes are no image: refused after the upload
+        RestTransport(service.http_url).call("FaceRecognition", "Verify", big,
+                                             [("authorization", f"Bearer {client.token()}")], 60,
+                                             lambda n, total: reports.append((n, total)))
+    body_size = len(http_request_of(ROUTES["bioid.services.v1.FaceRecognition.Verify"], big)[1])
+    assert len(reports) > 10 and sum(n for n, _ in reports) == body_size
+    assert {total for _, total in reports} == {body_size} and body_size > big.ByteSize()  # base64 JSON, not proto
+
+
+def test_progress_display_shows_upload_then_server_time():
+    shown = io.StringIO()
+    with CallProgress(shown, enabled=True) as progress:
+        for _ in range(4):
+            progress.sent(512 * 1024, 2 << 20)
+        time.sleep(1.0)  # the server's turn
+    text = shown.getvalue()
+    assert "uploading" in text and "2.10M/2.10M" in text and "server working" in text
+    quiet = io.StringIO()
+    with CallProgress(quiet, enabled=True) as progress:
+        progress.sent(1000, 1000)  # small body, quick answer: nothing shown
+    assert quiet.getvalue() == ""
