@@ -29,6 +29,7 @@ from gateway.rest.mux import Transcoder, build_http_app
 from gateway.rest.openapi import openapi_document
 from gateway.rest.routes import routes_of
 from gateway.rpc.server import MAX_MESSAGE_BYTES, build_server, set_serving
+from gateway.tls import grpc_credentials, http_context, tls_files
 from templates_store import KeyRing, SearchIndex, TemplateStore
 from templates_store.connection import connect
 from templates_store.embedded import EmbeddedRedis
@@ -86,7 +87,12 @@ class App:
         self.metrics.watch(lambda: self.pool.in_flight, self.index.sizes)
         self.grpc_server = build_server(self.recognition, self.liveness, self.authenticator, self.settings.version,
                                         self.health, self.metrics.observe_call)
-        self.grpc_port = self.grpc_server.add_insecure_port(f"{self.settings.bind_host}:{self.settings.grpc_port}")
+        address = f"{self.settings.bind_host}:{self.settings.grpc_port}"
+        tls = tls_files(self.settings)
+        # The HTTP context is built first: it reports unreadable PEM files clearly.
+        self._http_tls = http_context(tls) if tls else None
+        self.grpc_port = (self.grpc_server.add_secure_port(address, grpc_credentials(tls)) if tls
+                          else self.grpc_server.add_insecure_port(address))
         # REST calls reach the gRPC server through a private unix socket.
         self._socket_dir = Path(tempfile.mkdtemp(prefix="bws-grpc-"))
         internal = f"unix:{self._socket_dir / 'grpc.sock'}"
@@ -97,7 +103,8 @@ class App:
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)])
         await self._start_http()
-        log.info("listening", extra={"grpc_port": self.grpc_port, "http_port": self.http_port})
+        log.info("listening", extra={"grpc_port": self.grpc_port, "http_port": self.http_port, "tls": tls is not None,
+                                     "client_certificates": bool(tls and tls.client_ca)})
         await self.pool.start()
         await self.sync.load_all()
         self._tasks.append(asyncio.create_task(self.sync.run(), name="index-sync"))
@@ -110,7 +117,8 @@ class App:
         http_app = build_http_app(Transcoder(routes, self.loopback), self.readiness, openapi, self._extra_routes)
         self.http_runner = web.AppRunner(http_app, access_log=None, shutdown_timeout=self.settings.grace_seconds)
         await self.http_runner.setup()
-        site = web.TCPSite(self.http_runner, self.settings.bind_host, self.settings.http_port)
+        site = web.TCPSite(self.http_runner, self.settings.bind_host, self.settings.http_port,
+                           ssl_context=self._http_tls)
         await site.start()
         self.http_port = site._server.sockets[0].getsockname()[1]
 
