@@ -30,6 +30,7 @@ from gateway.rest.openapi import openapi_document
 from gateway.rest.routes import routes_of
 from gateway.rpc.server import MAX_MESSAGE_BYTES, build_server, set_serving
 from gateway.tls import grpc_credentials, http_context, tls_files
+from gateway.web import routes as web_routes
 from templates_store import KeyRing, SearchIndex, TemplateStore
 from templates_store.connection import connect
 from templates_store.embedded import EmbeddedRedis
@@ -124,6 +125,7 @@ class App:
 
     def _extra_routes(self, app: web.Application) -> None:
         extension_http.add_routes(app, self.extension, self.metrics.observe_call)
+        web_routes.add_routes(app, self.settings, self.extension)
 
         async def metrics(_: web.Request) -> web.Response:
             return web.Response(body=self.metrics.render(), headers={"Content-Type": CONTENT_TYPE})
