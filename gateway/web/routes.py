@@ -1,5 +1,5 @@
-"""The capture page (/capture), its static files, and the developer demo
-route (/demo/token, only with BWS_DEMO=1)."""
+"""The capture page (/capture), the static files (/web/static/), the API docs (/docs) and
+the developer demo route (/demo/token, only with BWS_DEMO=1)."""
 from __future__ import annotations
 
 import logging
@@ -10,6 +10,7 @@ from aiohttp import web
 from gateway.config import Settings
 from gateway.errors import ServiceError
 from gateway.extension.flow import ExtensionFlow
+from gateway.web import docs
 from gateway.web.cors import cors_middleware
 from templates_store import Bcid
 
@@ -28,7 +29,8 @@ def add_routes(app: web.Application, settings: Settings, flow: ExtensionFlow) ->
         return web.FileResponse(STATIC / "capture.html", headers=PAGE_HEADERS)
 
     app.router.add_get("/capture", capture)
-    app.router.add_static("/capture/static", STATIC, append_version=False)
+    app.router.add_static("/web/static", STATIC, append_version=False)
+    docs.add_routes(app)
     if settings.demo:
         log.warning("BWS_DEMO is on: /demo/token issues BWS tokens without authentication; never in production")
         app.router.add_get("/demo/token", demo_token(flow))

@@ -10,36 +10,32 @@ import json
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import ImageChops
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
-from selenium.webdriver.chrome.service import Service as DriverService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from templates_store import KeyRing
-from tests.conftest import FACES, Service, start_service, stop_service, write_clients_file
+from tests.conftest import Service, start_service, stop_service, write_clients_file
+from tests.e2e.browser import browser
 from tests.e2e.helpers import Caller, new_class_id
 from tests.e2e.http import request
+from tests.e2e.media import letterbox, photo
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 APP_ORIGIN = "https://app.example"
 
 
-def write_y4m(photo: Path, out: Path, frames: int = 30, size=(640, 480)) -> Path:
-    """A YUV 4:2:0 video of the photo letterboxed into the frame, drifting a few
-    pixels from frame to frame (Chromium loops it as the camera)."""
-    picture = Image.open(photo).convert("RGB")
-    picture.thumbnail(size)
+def write_y4m(name: str, out: Path, frames: int = 30, size=(640, 480)) -> Path:
+    """A YUV 4:2:0 video of a fixture photo letterboxed into the frame, drifting
+    a few pixels from frame to frame (Chromium loops it as the camera)."""
+    still = letterbox(photo(name), size)
+    half = (size[0] // 2, size[1] // 2)
     with out.open("wb") as video:
         video.write(f"YUV4MPEG2 W{size[0]} H{size[1]} F15:1 Ip A1:1 C420jpeg\n".encode())
         for i in range(frames):
-            canvas = Image.new("RGB", size, (128, 128, 128))
-            shift = (i % 6) - 3
-            canvas.paste(picture, ((size[0] - picture.width) // 2 + shift, (size[1] - picture.height) // 2))
-            y, cb, cr = canvas.convert("YCbCr").split()
-            half = (size[0] // 2, size[1] // 2)
+            y, cb, cr = ImageChops.offset(still, (i % 6) - 3, 0).convert("YCbCr").split()
             video.write(b"FRAME\n" + y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes())
     return out
 
@@ -53,20 +49,6 @@ def demo_service(tmp_path_factory, redis_server):
                                                    BWS_DEMO="1", BWS_CORS_ORIGINS=f"{APP_ORIGIN}, http://other.test")
     yield Service(target, process, clients, redis_server.url, log_path, f"http://127.0.0.1:{env['BWS_HTTP_PORT']}")
     stop_service(process)
-
-
-def browser(video: Path, profile: Path) -> webdriver.Chrome:
-    assert CHROMIUM.exists() and CHROMEDRIVER.exists(), "apt-get install -y chromium chromium-driver"
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                 f"--use-file-for-fake-video-capture={video}", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync", f"--user-data-dir={profile}",
-                 "--window-size=900,1100"):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=DriverService(str(CHROMEDRIVER)), options=options)
 
 
 def wait_for(driver: webdriver.Chrome, condition, screenshot: Path, seconds: float = 120):
@@ -102,11 +84,10 @@ def app_server_token(service: Service, client_id: str, bcid: str, task: str) -> 
     return reply.body.decode()
 
 
-def test_enroll_in_demo_mode_then_verify_with_an_application_token(demo_service, tmp_path, monkeypatch):
-    monkeypatch.setenv("SE_OFFLINE", "true")  # never let Selenium Manager download anything
+def test_enroll_in_demo_mode_then_verify_with_an_application_token(demo_service, tmp_path):
     class_id = new_class_id()
     bcid = f"acme/1/{class_id}"
-    obama = write_y4m(FACES / "obama_1.jpg", tmp_path / "obama.y4m")
+    obama = write_y4m("obama_1.jpg", tmp_path / "obama.y4m")
     driver = browser(obama, tmp_path / "profile-1")
     try:
         driver.get(f"{demo_service.http_url}/capture?pace=300")
@@ -133,7 +114,7 @@ def test_enroll_in_demo_mode_then_verify_with_an_application_token(demo_service,
     finally:
         driver.quit()
 
-    biden = write_y4m(FACES / "biden_2.jpg", tmp_path / "biden.y4m")
+    biden = write_y4m("biden_2.jpg", tmp_path / "biden.y4m")
     driver = browser(biden, tmp_path / "profile-2")
     try:
         token = app_server_token(demo_service, "tenant-a", bcid, "verify")
@@ -161,10 +142,10 @@ def test_capture_page_and_assets_are_served(service):
     assert page.status == 200 and page.headers["content-type"].startswith("text/html")
     assert "default-src 'self'" in page.headers["content-security-policy"]
     for asset, kind in (("capture.js", "javascript"), ("capture.css", "text/css")):
-        reply = request(service.http_url, "GET", f"/capture/static/{asset}")
+        reply = request(service.http_url, "GET", f"/web/static/{asset}")
         assert reply.status == 200 and kind in reply.headers["content-type"]
     assert b"http://" not in page.body and b"https://" not in page.body  # nothing from a CDN
-    assert request(service.http_url, "GET", "/capture/static/../../config.py").status in (403, 404)
+    assert request(service.http_url, "GET", "/web/static/../../config.py").status in (403, 404)
 
 
 def preflight(url: str, origin: str):
