@@ -14,12 +14,19 @@ COMMENTS = {'Face': "One face. Coordinates assume a mirrored image: `left_eye` i
                                                         'active liveness from the motion between them; a direction '
                                                         'tag on the second image asks for challenge-response.',
  'bioid.services.v1.BioIDWebService.PhotoVerify': 'Compares live images with an ID photo.',
+ 'bioid.services.v1.BioIDWebService.VideoLivenessDetection': 'Active liveness from the frames of a short video of '
+                                                             'the face.',
  'bioid.services.v1.FaceEnrollmentResponse.enrolled_images': 'Images whose feature vectors were added by this '
                                                              'call.',
+ 'bioid.services.v1.FaceRecognition.DeleteTemplate': 'Deletes the template of classId; NOT_FOUND when there is '
+                                                     'none.',
  'bioid.services.v1.FaceRecognition.Enroll': "Creates a template for classId, or adds the new images' feature "
                                              'vectors to an existing one.',
  'bioid.services.v1.FaceRecognition.GetClassCount': "Number of templates in the caller's partition holding all "
                                                     'given tags.',
+ 'bioid.services.v1.FaceRecognition.GetTemplateStatus': 'Whether classId has a template, with its tags, enrollment '
+                                                        'time, encoder version and, on request, the thumbnails of '
+                                                        'its enrolled faces.',
  'bioid.services.v1.FaceRecognition.Search': "Finds the templates of the caller's partition that match each image.",
  'bioid.services.v1.FaceRecognition.SetTemplateTags': 'Replaces all tags of a template.',
  'bioid.services.v1.FaceRecognition.Verify': 'Compares one image with the template of classId.',
@@ -29,6 +36,8 @@ COMMENTS = {'Face': "One face. Coordinates assume a mirrored image: `left_eye` i
  'bioid.services.v1.FaceSearchResponse.SearchResult': 'Matches for one input image, best first.',
  'bioid.services.v1.FaceSearchResponse.result': 'One entry per input image, in input order.',
  'bioid.services.v1.FaceTemplateStatus.Thumbnail.image': 'PNG image of the aligned face.',
+ 'bioid.services.v1.FaceTemplateStatusRequest.download_thumbnails': 'Also return the PNG thumbnails of the '
+                                                                    'enrolled faces.',
  'bioid.services.v1.FaceVerificationResponse.score': 'Similarity in ]0, 1]; higher means more alike.',
  'bioid.services.v1.PhotoVerifyResponse.AccuracyLevel': 'Levels by false-acceptance rate.',
  'bioid.services.v1.PhotoVerifyResponse.AccuracyLevel.LEVEL_1': 'FAR 0.5%',
