@@ -6,7 +6,12 @@ created over /extension/token, against the real service. Plus CORS for
 from __future__ import annotations
 
 import base64
+import functools
 import json
+import shutil
+import threading
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,7 +23,9 @@ from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from templates_store import KeyRing
+from templates_store.embedded import free_port
 from tests.conftest import Service, start_service, stop_service, write_clients_file
+from gateway.web.routes import STATIC
 from tests.e2e.browser import browser
 from tests.e2e.helpers import Caller, new_class_id
 from tests.e2e.http import request
@@ -40,13 +47,17 @@ def write_y4m(name: str, out: Path, frames: int = 30, size=(640, 480)) -> Path:
     return out
 
 
+PAGE_PORT = free_port()  # a copy of the page on the application's own site, another origin than the gateway's
+
+
 @pytest.fixture(scope="module")
 def demo_service(tmp_path_factory, redis_server):
     tmp = tmp_path_factory.mktemp("capture")
     clients = write_clients_file(tmp / "clients.json")
     (tmp / "keys.json").write_text(KeyRing.generate("test1").to_json())
+    origins = f"{APP_ORIGIN}, http://localhost:{PAGE_PORT}"
     target, process, log_path, env = start_service(tmp, redis_server.url, tmp / "clients.json", tmp / "keys.json",
-                                                   BWS_DEMO="1", BWS_CORS_ORIGINS=f"{APP_ORIGIN}, http://other.test")
+                                                   BWS_DEMO="1", BWS_CORS_ORIGINS=origins)
     yield Service(target, process, clients, redis_server.url, log_path, f"http://127.0.0.1:{env['BWS_HTTP_PORT']}")
     stop_service(process)
 
@@ -173,3 +184,44 @@ def test_cors_allows_only_configured_origins(service, demo_service):
     assert plain.status == 401 and "access-control-allow-origin" not in plain.headers
     api = request(demo_service.http_url, "GET", "/livez", headers={"Origin": APP_ORIGIN})
     assert "access-control-allow-origin" not in api.headers  # only /extension/
+
+
+@contextmanager
+def app_site(gateway_url: str, root: Path, port: int):
+    """The application's own web server (plain http.server) with a copy of the
+    page that names the gateway in its bws-api meta tag."""
+    static = root / "web" / "static"
+    shutil.copytree(STATIC, static)
+    page = (STATIC / "capture.html").read_text()
+    (root / "capture.html").write_text(page.replace("<head>", f'<head>\n<meta name="bws-api" content="{gateway_url}">'))
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://localhost:{port}/capture.html"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_page_on_another_origin_works_through_cors_only_when_listed(demo_service, tmp_path):
+    class_id = new_class_id()
+    with demo_service.channel() as channel:
+        Caller(channel, demo_service.clients["tenant-a"]).enroll(class_id, "obama_1.jpg")
+    video = write_y4m("obama_3.jpg", tmp_path / "obama3.y4m")
+    driver = browser(video, tmp_path / "profile")
+    try:
+        with app_site(demo_service.http_url, tmp_path / "listed", PAGE_PORT) as page:
+            token = app_server_token(demo_service, "tenant-a", f"acme/1/{class_id}", "verify")
+            driver.get(f"{page}?pace=300#token={token}")
+            verified = run_capture(driver, tmp_path / "cross-origin.png")
+            assert verified["success"] == "true", verified
+        with app_site(demo_service.http_url, tmp_path / "unlisted", free_port()) as page:
+            token = app_server_token(demo_service, "tenant-a", f"acme/1/{class_id}", "verify")
+            driver.get(f"{page}?pace=300#token={token}")
+            wait_for(driver, ready.element_to_be_clickable((By.ID, "start")), tmp_path / "unlisted.png")
+            driver.find_element(By.ID, "start").click()
+            error = wait_for(driver, ready.visibility_of_element_located((By.ID, "error")), tmp_path / "unlisted.png")
+            assert "fetch" in error.text.lower()  # the browser blocked the call: no CORS grant for that origin
+    finally:
+        driver.quit()

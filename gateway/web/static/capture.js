@@ -8,8 +8,11 @@
   const query = new URLSearchParams(location.search);
   const fragment = new URLSearchParams(location.hash.slice(1));
   const param = (name) => fragment.get(name) || query.get(name);
-  // Another gateway origin to call (it must list this page's origin in BWS_CORS_ORIGINS).
-  const api = (param("api") || "").replace(/\/+$/, "");
+  // A copy of this page served elsewhere names its gateway in <meta name="bws-api" content="https://...">
+  // (that gateway must list the page's origin in BWS_CORS_ORIGINS). Never from the URL: a crafted link
+  // must not send someone's face to another server from this origin.
+  const meta = document.querySelector('meta[name="bws-api"]');
+  const api = ((meta && meta.content) || "").replace(/\/+$/, "");
   const PACE_MS = Number(param("pace")) || 1500;
   const ATTEMPTS_PER_SAMPLE = 5;
 
