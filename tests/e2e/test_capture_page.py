@@ -22,10 +22,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from gateway.web.routes import STATIC
 from templates_store import KeyRing
 from templates_store.embedded import free_port
 from tests.conftest import Service, start_service, stop_service, write_clients_file
-from gateway.web.routes import STATIC
 from tests.e2e.browser import browser
 from tests.e2e.helpers import Caller, new_class_id
 from tests.e2e.http import request
