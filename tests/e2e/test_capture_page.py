@@ -225,3 +225,42 @@ def test_a_page_on_another_origin_works_through_cors_only_when_listed(demo_servi
             assert "fetch" in error.text.lower()  # the browser blocked the call: no CORS grant for that origin
     finally:
         driver.quit()
+
+
+def test_a_challenge_is_prompted_from_the_token_and_a_still_photo_is_not_live(demo_service, tmp_path):
+    """The page reads the directions from the token, prompts and tags one sample
+    per direction; the service then judges the motion: a photo does not turn."""
+    secret = base64.b64encode(demo_service.clients["tenant-a"].key).decode()
+    basic = base64.b64encode(f"tenant-a:{secret}".encode()).decode()
+    reply = request(demo_service.http_url, "GET", "/extension/token?bcid=acme/1/9&task=livenessdetection"
+                    "&livedetection=true&challenge=true", headers={"Authorization": f"Basic {basic}"})
+    token = reply.body.decode()
+    payload = token.split(".")[1]
+    challenge = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["challenge"]
+    driver = browser(write_y4m("obama_1.jpg", tmp_path / "still.y4m"), tmp_path / "profile")
+    try:
+        # each prompt shows for 1.5 s, long enough for the 0.5 s polling below to see it
+        driver.get(f"{demo_service.http_url}/capture?pace=1500#token={token}")
+        wait_for(driver, ready.element_to_be_clickable((By.ID, "start")), tmp_path / "challenge.png")
+        steps = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#steps li")]
+        assert steps == [f"{i + 1}. {tag}" for i, tag in enumerate(["front", *challenge])]
+        driver.find_element(By.ID, "start").click()
+        prompts: set[str] = set()
+
+        def watch(d) -> bool:
+            prompt = d.find_element(By.ID, "prompt").text
+            if prompt.startswith(("Turn", "Tilt")) and not any(p.startswith(("Turn", "Tilt")) for p in prompts):
+                d.save_screenshot(str(tmp_path / "prompt.png"))
+                print(f"capture page screenshot: {tmp_path / 'prompt.png'}")
+            prompts.add(prompt)
+            return d.find_element(By.ID, "result").is_displayed()
+        wait_for(driver, watch, tmp_path / "challenge.png")
+        wanted = {f"Turn your head {d}" if d in ("left", "right") else f"Tilt your head {d}" for d in challenge}
+        assert wanted <= prompts
+        result = driver.find_element(By.ID, "result")
+        driver.save_screenshot(str(tmp_path / "challenge.png"))
+        print(f"capture page screenshot: {tmp_path / 'challenge.png'}")
+        assert result.get_attribute("data-success") == "false"
+        assert result.get_attribute("data-error") in ("LiveDetectionFailed", "ChallengeResponseFailed")
+    finally:
+        driver.quit()

@@ -98,7 +98,7 @@
     const response = await fetch(api + path, options);
     const text = await response.text();
     let body = {};
-    try { body = text ? JSON.parse(text) : {}; } catch (_) { body = { Error: text }; }
+    try { body = text ? JSON.parse(text) : {}; } catch (_) { body = { Error: `HTTP ${response.status}` }; }
     return { status: response.status, body, text };
   }
 
