@@ -64,7 +64,8 @@ class BioIDWebServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def VideoLivenessDetection(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Active liveness from the frames of a short video of the face.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')

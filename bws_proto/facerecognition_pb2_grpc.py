@@ -104,7 +104,9 @@ class FaceRecognitionServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetTemplateStatus(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Whether classId has a template, with its tags, enrollment time, encoder
+        version and, on request, the thumbnails of its enrolled faces.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -117,7 +119,8 @@ class FaceRecognitionServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteTemplate(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Deletes the template of classId; NOT_FOUND when there is none.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')

@@ -36,6 +36,8 @@ from gateway.rest.mux import Transcoder, build_http_app
 from gateway.rest.openapi import openapi_document
 from gateway.rest.routes import routes_of
 from gateway.rpc.server import MAX_MESSAGE_BYTES, build_server, set_serving
+from gateway.tls import grpc_credentials, http_context, tls_files
+from gateway.web import routes as web_routes
 from templates_store import KeyRing, SearchIndex, TemplateStore
 from templates_store.connection import connect
 from templates_store.embedded import EmbeddedRedis
@@ -117,7 +119,12 @@ class App:
         self.metrics.watch(lambda: self.pool.in_flight, self.index.sizes)
         self.grpc_server = build_server(self.recognition, self.liveness, self.authenticator, self.settings.version,
                                         self.health, self.metrics.observe_call)
-        self.grpc_port = self.grpc_server.add_insecure_port(f"{self.settings.bind_host}:{self.settings.grpc_port}")
+        address = f"{self.settings.bind_host}:{self.settings.grpc_port}"
+        tls = tls_files(self.settings)
+        # The HTTP context is built first: it reports unreadable PEM files clearly.
+        self._http_tls = http_context(tls) if tls else None
+        self.grpc_port = (self.grpc_server.add_secure_port(address, grpc_credentials(tls)) if tls
+                          else self.grpc_server.add_insecure_port(address))
         # REST calls reach the gRPC server through a private unix socket.
         self._socket_dir = Path(tempfile.mkdtemp(prefix="bws-grpc-"))
         internal = f"unix:{self._socket_dir / 'grpc.sock'}"
@@ -129,7 +136,8 @@ class App:
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)])
         await self._start_http()
         log.info("listening", extra={"grpc_port": self.grpc_port, "http_port": self.http_port,
-                                     "metrics_port": self.metrics_port})
+                                     "metrics_port": self.metrics_port, "tls": tls is not None,
+                                     "client_certificates": bool(tls and tls.client_ca)})
         await self.pool.start()
         await self.sync.load_all()
         self._tasks.append(asyncio.create_task(self.sync.run(STORE_OUTAGE.observe_poll), name="index-sync"))
@@ -148,16 +156,16 @@ class App:
         self.body_budget = BodyBudget(self.settings.max_body_bytes_in_flight)
         transcoder = Transcoder(routes, self.loopback, self.authenticator, self.body_budget)
         http_app = build_http_app(transcoder, self.readiness, openapi, self._extra_routes)
-        self.http_runner, self.http_port = await self._serve(http_app, self.settings.http_port)
+        self.http_runner, self.http_port = await self._serve(http_app, self.settings.http_port, self._http_tls)
         if self.settings.metrics_port is not None:
             metrics_app = web.Application()
             metrics_app.router.add_get("/metrics", self._metrics)
             self.metrics_runner, self.metrics_port = await self._serve(metrics_app, self.settings.metrics_port)
 
-    async def _serve(self, http_app: web.Application, port: int) -> tuple[web.AppRunner, int]:
+    async def _serve(self, http_app: web.Application, port: int, ssl_context=None) -> tuple[web.AppRunner, int]:
         runner = web.AppRunner(http_app, access_log=None, shutdown_timeout=self.settings.grace_seconds)
         await runner.setup()
-        site = web.TCPSite(runner, self.settings.bind_host, port)
+        site = web.TCPSite(runner, self.settings.bind_host, port, ssl_context=ssl_context)
         await site.start()
         return runner, site._server.sockets[0].getsockname()[1]
 
@@ -165,6 +173,7 @@ class App:
         extension_http.add_routes(app, self.extension, self.metrics.observe_call, self.body_budget)
         if self.settings.metrics_port is None:  # else /metrics is only on its own port: 404 here
             app.router.add_get("/metrics", self._metrics)
+        web_routes.add_routes(app, self.settings, self.extension)
 
     async def _metrics(self, request: web.Request) -> web.Response:
         """With BWS_METRICS_TOKEN, only `Authorization: Bearer <token>` is shown /metrics. On the main port

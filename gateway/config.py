@@ -56,6 +56,12 @@ class Settings:
     grace_seconds: float = 30.0
     reload_poll_seconds: float = 2.0  # how often the clients and keys files are checked for changes
     log_level: str = "INFO"
+    # TLS for the gRPC and HTTP ports (PEM files); with a client CA, clients must present a certificate it signed.
+    tls_cert: Path | None = None
+    tls_key: Path | None = field(default=None, repr=False)
+    tls_client_ca: Path | None = None
+    cors_origins: str = ""  # comma-separated origins allowed to call /extension/ from a browser; none by default
+    demo: bool = False  # BWS_DEMO=1: a developer route issues tokens for the capture page; never in production
     version: str = __version__
 
     def __post_init__(self) -> None:
@@ -85,6 +91,14 @@ class Settings:
     @property
     def keys_path(self) -> Path:
         return self.keys_file or self.data_dir / "dev-keys.json"
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("BWS_TLS_CERT and BWS_TLS_KEY must be set together")
+        if self.tls_client_ca is not None and self.tls_cert is None:
+            raise ValueError("BWS_TLS_CLIENT_CA needs BWS_TLS_CERT and BWS_TLS_KEY")
+
+    @property
+    def allowed_origins(self) -> frozenset[str]:
+        return frozenset(o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip())
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -95,7 +109,15 @@ class Settings:
                 continue
             kind = f.type.split(" | ")[0]
             try:
-                values[f.name] = {"int": int, "float": float, "str": str, "Path": Path}[kind](raw)
+                values[f.name] = {"int": int, "float": float, "str": str, "Path": Path, "bool": _flag}[kind](raw)
             except ValueError:
                 raise ValueError(f"BWS_{f.name.upper()}={raw!r} is not a valid {kind}") from None
         return cls(**values)
+
+
+def _flag(raw: str) -> bool:
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)

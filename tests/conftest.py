@@ -108,9 +108,10 @@ def write_clients_file(path: Path) -> dict[str, TestClient]:
     return clients
 
 
-def wait_until_serving(target: str, process: subprocess.Popen, log_path: Path, timeout: float = 90) -> None:
+def wait_until_serving(target: str, process: subprocess.Popen, log_path: Path, timeout: float = 90,
+                       credentials: grpc.ChannelCredentials | None = None) -> None:
     deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(target) as channel:
+    with (grpc.secure_channel(target, credentials) if credentials else grpc.insecure_channel(target)) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -125,7 +126,8 @@ def wait_until_serving(target: str, process: subprocess.Popen, log_path: Path, t
     raise RuntimeError(f"service not serving after {timeout}s:\n{log_path.read_text()[-4000:]}")
 
 
-def start_service(tmp: Path, redis_url: str, clients_file: Path, keys_file: Path, **env_extra: str):
+def start_service(tmp: Path, redis_url: str, clients_file: Path, keys_file: Path,
+                  credentials: grpc.ChannelCredentials | None = None, **env_extra: str):
     port = free_port()
     env = dict(os.environ, BWS_GRPC_PORT=str(port), BWS_HTTP_PORT=str(free_port()), BWS_METRICS_PORT=str(free_port()),
                BWS_REDIS_URL=redis_url,
@@ -136,7 +138,7 @@ def start_service(tmp: Path, redis_url: str, clients_file: Path, keys_file: Path
     process = subprocess.Popen([sys.executable, "-m", "gateway"], cwd=ROOT, env=env,
                                stdout=log_path.open("w"), stderr=subprocess.STDOUT)
     target = f"127.0.0.1:{port}"
-    wait_until_serving(target, process, log_path)
+    wait_until_serving(target, process, log_path, credentials=credentials)
     return target, process, log_path, env
 
 

@@ -143,3 +143,72 @@ def test_redis_password_comes_from_a_secret():
     env = container(render({"redis": {"passwordSecret": "redis-auth"}}))["env"]
     assert env == [{"name": "BWS_REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "redis-auth",
                                                                                "key": "password"}}}]
+
+
+def test_tls_off_by_default_then_from_secrets():
+    plain = render()
+    assert not any(k.startswith("BWS_TLS") for k in plain["ConfigMap"][0]["data"])
+    assert "Ingress" not in plain
+    assert container(plain)["livenessProbe"]["grpc"]["port"] == 50051
+
+    manifests = render({"tls": {"secret": "bws-tls"}})
+    config = manifests["ConfigMap"][0]["data"]
+    assert config["BWS_TLS_CERT"] == "/etc/bws/tls/tls.crt" and config["BWS_TLS_KEY"] == "/etc/bws/tls/tls.key"
+    assert "BWS_TLS_CLIENT_CA" not in config
+    main = container(manifests)
+    assert {"name": "tls", "mountPath": "/etc/bws/tls", "readOnly": True} in main["volumeMounts"]
+    volumes = {v["name"]: v for v in manifests["Deployment"][0]["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["tls"]["secret"]["secretName"] == "bws-tls"
+    # gRPC probes cannot speak TLS: the HTTPS endpoints are probed instead
+    assert main["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http", "scheme": "HTTPS"}
+    assert main["livenessProbe"]["httpGet"]["scheme"] == "HTTPS" and "grpc" not in main["startupProbe"]
+    ports = {p["name"]: p for p in manifests["Service"][0]["spec"]["ports"]}
+    assert ports["http"]["appProtocol"] == "https"
+
+
+def test_mutual_tls_mounts_the_client_ca_and_probes_tcp():
+    manifests = render({"tls": {"secret": "bws-tls", "clientCASecret": "bws-client-ca"}})
+    assert manifests["ConfigMap"][0]["data"]["BWS_TLS_CLIENT_CA"] == "/etc/bws/client-ca/ca.crt"
+    main = container(manifests)
+    assert {"name": "client-ca", "mountPath": "/etc/bws/client-ca", "readOnly": True} in main["volumeMounts"]
+    assert main["livenessProbe"]["tcpSocket"] == {"port": "grpc"}
+    assert main["readinessProbe"]["tcpSocket"] == {"port": "http"}
+    with pytest.raises(helm.HelmError, match="needs tls.secret"):
+        render({"tls": {"clientCASecret": "bws-client-ca"}})
+
+
+@pytest.mark.parametrize("pod_tls, http_protocol, grpc_protocol", [("", "HTTP", "GRPC"), ("bws-tls", "HTTPS", "GRPCS")])
+def test_ingresses_for_http_and_grpc(pod_tls, http_protocol, grpc_protocol):
+    manifests = render({"tls": {"secret": pod_tls}, "ingress": {
+        "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt"},
+        "http": {"enabled": True, "host": "face.example.com", "tlsSecret": "face-tls"},
+        "grpc": {"enabled": True, "host": "grpc.face.example.com", "tlsSecret": "grpc-tls"}}})
+    ingresses = {i["metadata"]["name"]: i for i in manifests["Ingress"]}
+    http, grpc = ingresses["face-bws-gateway-http"], ingresses["face-bws-gateway-grpc"]
+    assert http["metadata"]["annotations"]["nginx.ingress.kubernetes.io/backend-protocol"] == http_protocol
+    assert grpc["metadata"]["annotations"]["nginx.ingress.kubernetes.io/backend-protocol"] == grpc_protocol
+    for ingress, host, port in ((http, "face.example.com", "http"), (grpc, "grpc.face.example.com", "grpc")):
+        assert ingress["spec"]["ingressClassName"] == "nginx"
+        assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt"
+        assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"] == "64m"
+        (rule,) = ingress["spec"]["rules"]
+        assert rule["host"] == host
+        assert rule["http"]["paths"][0]["backend"]["service"] == {"name": "face-bws-gateway", "port": {"name": port}}
+        assert ingress["spec"]["tls"][0]["hosts"] == [host]
+    report = helm.lint(str(CHART), _merge(REQUIRED, {"tls": {"secret": pod_tls}, "ingress": {
+        "http": {"enabled": True, "host": "face.example.com"},
+        "grpc": {"enabled": True, "host": "grpc.face.example.com", "tlsSecret": "grpc-tls"}}}), strict=True)
+    assert report["errors"] == []
+
+
+def test_grpc_ingress_needs_tls_and_a_host():
+    with pytest.raises(helm.HelmError, match="ingress.grpc.tlsSecret is required"):
+        render({"ingress": {"grpc": {"enabled": True, "host": "grpc.face.example.com"}}})
+    with pytest.raises(helm.HelmError, match="ingress.http.host is required"):
+        render({"ingress": {"http": {"enabled": True}}})
+
+
+def test_cors_origins_reach_the_config():
+    assert "BWS_CORS_ORIGINS" not in render()["ConfigMap"][0]["data"]
+    config = render({"config": {"corsOrigins": "https://app.example.com"}})["ConfigMap"][0]["data"]
+    assert config["BWS_CORS_ORIGINS"] == "https://app.example.com"

@@ -34,3 +34,20 @@ def test_security_settings():
                          ({"BWS_MAX_BODY_BYTES_IN_FLIGHT": "0"}, "BWS_MAX_BODY_BYTES_IN_FLIGHT")]:
         with pytest.raises(ValueError, match=message):
             Settings.from_env(env)
+
+
+@pytest.mark.parametrize("raw, expected", [("1", True), ("true", True), ("on", True), ("0", False), ("no", False)])
+def test_flags(raw, expected):
+    assert Settings.from_env({"BWS_DEMO": raw}).demo is expected
+    assert Settings.from_env({}).demo is False
+
+
+def test_bad_flag_names_the_variable():
+    with pytest.raises(ValueError, match="BWS_DEMO='maybe' is not a valid bool"):
+        Settings.from_env({"BWS_DEMO": "maybe"})
+
+
+def test_cors_origins_are_a_set_without_trailing_slashes():
+    settings = Settings.from_env({"BWS_CORS_ORIGINS": " https://a.example/ ,http://localhost:3000,, "})
+    assert settings.allowed_origins == {"https://a.example", "http://localhost:3000"}
+    assert Settings.from_env({}).allowed_origins == frozenset()
