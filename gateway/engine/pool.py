@@ -16,7 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
-from gateway.engine.dlib_engine import EngineOptions, FaceEngine
+from gateway.engine.face_engine import EngineOptions, FaceEngine
 from gateway.engine.types import ImageAnalysis
 from gateway.errors import Unavailable
 
