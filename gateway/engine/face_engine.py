@@ -28,6 +28,9 @@ __all__ = ["ENCODER_VERSION", "EngineOptions", "FaceEngine"]
 CHIP_MARGIN = 24
 # Border added around a stored chip before detecting the face on it again.
 CHIP_BORDER = 0.25
+# A face less than this fraction of the largest face's width is a bystander in
+# the background: reported in SingleFaceOnImage's message, not analysed.
+BACKGROUND_FACE = 0.5
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,10 @@ class FaceEngine:
                        want_texture: bool = False, small_faces: bool = False) -> ImageAnalysis:
         height, width = pixels.shape[:2]
         max_side = self.options.small_face_max_side if small_faces else self.options.detect_max_side
-        found = self._detector.detect(pixels, max_side)
+        found, background = _foreground(self._detector.detect(pixels, max_side))
         image_checks = (
             QualityCheck("FaceFound", 1.0 if found else 0.0, "" if found else "no face found", bool(found)),
-            QualityCheck("SingleFaceOnImage", 1.0 if len(found) == 1 else 0.0,
-                         "" if len(found) <= 1 else f"{len(found)} faces found, one expected", len(found) == 1),
+            _single_face(len(found), background),
         )
         faces = tuple(self._face(pixels, d, want_descriptors and len(found) == 1, want_texture) for d in found)
         return ImageAnalysis(width, height, rotated, faces, image_checks)
@@ -110,3 +112,20 @@ class FaceEngine:
             if descriptor is not None else b""
         return Face(found.box, Point(*map(float, left_eye)), Point(*map(float, right_eye)), landmarks,
                     checks + ((features,) if describe or refusal else ()), descriptor, thumbnail, texture_score)
+
+
+def _foreground(found: list[Detection]) -> tuple[list[Detection], int]:
+    """The faces that are not bystanders far behind, and how many bystanders there are."""
+    if not found:
+        return found, 0
+    largest = max(d.box[2] - d.box[0] for d in found)
+    kept = [d for d in found if d.box[2] - d.box[0] >= BACKGROUND_FACE * largest]
+    return kept, len(found) - len(kept)
+
+
+def _single_face(faces: int, background: int) -> QualityCheck:
+    if faces > 1:
+        return QualityCheck("SingleFaceOnImage", 0.0, f"{faces} faces found, one expected", False)
+    if background:
+        return QualityCheck("SingleFaceOnImage", 0.8, f"{background} smaller face(s) in the background ignored")
+    return QualityCheck("SingleFaceOnImage", 1.0 if faces == 1 else 0.0, "", faces == 1)

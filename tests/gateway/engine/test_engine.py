@@ -131,3 +131,19 @@ def test_a_chip_without_a_face_is_not_described(engine):
     buffer = io.BytesIO()
     Image.new("RGB", (150, 150), (120, 160, 200)).save(buffer, "PNG")
     assert engine.describe_chip(buffer.getvalue()) is None
+
+
+def test_a_small_face_in_the_background_is_ignored_and_reported(engine):
+    """A bystander far behind (under half the main face's width) does not make
+    the photo a group photo; it is reported, and the main face is used."""
+    main = Image.open(io.BytesIO(face("obama_1.jpg"))).convert("RGB")
+    bystander = Image.open(io.BytesIO(face("biden_1.jpg"))).convert("RGB")
+    bystander = bystander.resize((bystander.width // 4, bystander.height // 4))
+    canvas = Image.new("RGB", (main.width + bystander.width, main.height), (128, 128, 128))
+    canvas.paste(main, (0, 0))
+    canvas.paste(bystander, (main.width, 0))
+    analysis = engine.analyze(_jpeg(canvas))
+    single = _checks(analysis)["SingleFaceOnImage"]
+    assert len(analysis.faces) == 1 and analysis.face is not None
+    assert single.passed and "background" in single.message and single.score < 1
+    assert scoring.score(analysis.face.descriptor, engine.analyze(face("obama_2.jpg")).face.descriptor) >= 0.5
