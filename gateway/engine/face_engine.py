@@ -37,7 +37,7 @@ BACKGROUND_FACE = 0.5
 class EngineOptions:
     image_limits: ImageLimits = ImageLimits()
     quality_limits: quality.QualityLimits = quality.QualityLimits()
-    detect_max_side: int = 1024  # images are scaled down to this for detection only
+    detect_max_side: int = 640  # images are scaled down to this for detection only (YuNet finds faces down to ~10 px)
     small_face_max_side: int = 2048  # the same for ID photos (scans with a small face)
     video_limits: VideoLimits = VideoLimits()
     pad: PadOptions | None = None  # a presentation-attack-detection model, when the deployment has one
