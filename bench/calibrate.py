@@ -29,6 +29,7 @@ from dlib_reference import DlibReference  # noqa: E402
 
 from gateway import calibration, scoring  # noqa: E402
 from gateway.engine import EngineOptions, FaceEngine, QualityLimits  # noqa: E402
+from gateway.engine import quality  # noqa: E402
 from gateway.engine.encoder import align  # noqa: E402
 
 LFW = ROOT.parent / "shared" / "calibration" / "lfw"
@@ -134,6 +135,12 @@ def threshold_report(genuine: np.ndarray, impostors: np.ndarray) -> None:
           f"({int(np.sum(impostors >= cosine))} of {len(impostors)}), FNMR {np.mean(genuine < cosine):.2%}")
 
 
+def face_sharpness(engine: FaceEngine, image: np.ndarray) -> float:
+    """The Sharpness check's measure (variance of the Laplacian of the aligned face) of the largest face."""
+    found = max(engine._detector.detect(image, engine.options.detect_max_side), key=lambda d: d.box[2] - d.box[0])
+    return quality.laplacian_variance(align(image, found.points).mean(axis=2))
+
+
 def degrade_report(engine: FaceEngine, groups: dict[str, list[Path]], clean: dict[Path, np.ndarray | None],
                    count: int) -> None:
     """FNMR at the threshold when the first photo of a genuine pair is degraded (the second stays clean)."""
@@ -142,7 +149,7 @@ def degrade_report(engine: FaceEngine, groups: dict[str, list[Path]], clean: dic
 
     def run(label: str, change: Callable[[Image.Image, float], Image.Image | None]) -> None:
         found = refused = matched = tried = 0
-        eyes = []
+        eyes, sharpness = [], []
         for a, b in pairs:
             image = Image.open(a).convert("RGB")
             before = engine.analyze_pixels(np.asarray(image), want_descriptors=False)
@@ -158,11 +165,13 @@ def degrade_report(engine: FaceEngine, groups: dict[str, list[Path]], clean: dic
             if len(analysis.faces) == 1:
                 face = analysis.faces[0]
                 eyes.append(math.hypot(face.left_eye.x - face.right_eye.x, face.left_eye.y - face.right_eye.y))
+                sharpness.append(face_sharpness(engine, np.asarray(changed)))
                 refused += face.descriptor is None
                 matched += face.descriptor is not None and float(np.dot(face.descriptor, clean[b])) >= cosine
         if tried:
             print(f"  {label:28} {tried:>5} {found / tried:>8.1%} {refused / tried:>8.1%} {1 - matched / tried:>8.1%}"
-                  f"  (eyes {np.median(eyes) if eyes else 0:.0f} px)")
+                  f"  (medians: eyes {np.median(eyes) if eyes else 0:.0f} px, "
+                  f"sharpness {np.median(sharpness) if sharpness else 0:.1f})")
 
     print(f"\nDegraded faces ({len(pairs)} genuine pairs, first photo degraded), FNMR at the default threshold:")
     print(f"  {'condition':28} {'pairs':>5} {'found':>8} {'refused':>8} {'FNMR':>8}")
@@ -212,7 +221,8 @@ def main() -> None:
     groups = people(args.lfw)
     paths = [p for group in groups.values() for p in group]
     # Measures the network, so nothing is refused on quality here.
-    engine = FaceEngine(EngineOptions(quality_limits=QualityLimits(usable_eye_distance=0, usable_brightness=0)))
+    unrefused = QualityLimits(usable_eye_distance=0, usable_sharpness=0, usable_brightness=0)
+    engine = FaceEngine(EngineOptions(quality_limits=unrefused))
     started = time.perf_counter()
     current, group_photos = {}, 0
     for p in paths:

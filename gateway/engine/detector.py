@@ -18,7 +18,7 @@ class Detection:
 
 
 class YuNetDetector:
-    def __init__(self, min_confidence: float = 0.6, nms_threshold: float = 0.3) -> None:
+    def __init__(self, min_confidence: float = 0.8, nms_threshold: float = 0.3) -> None:
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # OpenCV 5 warns of unused DNN targets
         self._net = cv2.FaceDetectorYN.create(model_path(YUNET), "", (320, 320), min_confidence, nms_threshold, 5000)
 

@@ -46,6 +46,8 @@ class EngineOptions:
 class FaceEngine:
     def __init__(self, options: EngineOptions = EngineOptions()) -> None:
         self.options = options
+        # One engine per core (pool.py): OpenCV's own threads would only fight over the cores.
+        cv2.setNumThreads(1)
         self._detector = YuNetDetector()
         self._landmarker = Landmarker()
         self._encoder = SFaceEncoder()
