@@ -27,10 +27,10 @@ class YuNetDetector:
         to `max_side` for detection only."""
         height, width = rgb.shape[:2]
         scale = min(1.0, max_side / max(height, width))
-        bgr = np.ascontiguousarray(rgb[:, :, ::-1])
-        if scale < 1.0:
-            bgr = cv2.resize(bgr, (max(1, round(width * scale)), max(1, round(height * scale))),
-                             interpolation=cv2.INTER_AREA)
+        if scale < 1.0:  # scaled before the colour swap: the big image is read once
+            rgb = cv2.resize(rgb, (max(1, round(width * scale)), max(1, round(height * scale))),
+                             interpolation=cv2.INTER_LINEAR)
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
         self._net.setInputSize((bgr.shape[1], bgr.shape[0]))
         _, rows = self._net.detect(bgr)
         found = []

@@ -15,7 +15,7 @@ import numpy as np
 from gateway.engine import encoder, liveness, quality
 from gateway.engine.detector import Detection, YuNetDetector
 from gateway.engine.encoder import ENCODER_VERSION, SFaceEncoder
-from gateway.engine.images import decode_image, decode_png, encode_png
+from gateway.engine.images import decode_image, decode_png
 from gateway.engine.landmarks import Landmarker
 from gateway.engine.pad import PadModel, PadOptions
 from gateway.engine.types import Face, ImageAnalysis, ImageLimits, Point, QualityCheck
@@ -110,8 +110,7 @@ class FaceEngine:
         features = QualityCheck("FaceFeaturesAvailable", 1.0 if descriptor is not None else 0.0,
                                 refusal or "", descriptor is not None)
         texture_score = self._pad.score(pixels, found.box) if texture and self._pad else 0.0
-        thumbnail = encode_png(encoder.align(pixels, found.points, margin=CHIP_MARGIN)) \
-            if descriptor is not None else b""
+        thumbnail = _png(encoder.align(pixels, found.points, margin=CHIP_MARGIN)) if descriptor is not None else b""
         return Face(found.box, Point(*map(float, left_eye)), Point(*map(float, right_eye)), landmarks,
                     checks + ((features,) if describe or refusal else ()), descriptor, thumbnail, texture_score)
 
@@ -131,3 +130,11 @@ def _single_face(faces: int, background: int) -> QualityCheck:
     if background:
         return QualityCheck("SingleFaceOnImage", 0.8, f"{background} smaller face(s) in the background ignored")
     return QualityCheck("SingleFaceOnImage", 1.0 if faces == 1 else 0.0, "", faces == 1)
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    """PNG bytes at a fast compression level (the store may re-encode thumbnails)."""
+    ok, data = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:
+        raise RuntimeError("PNG encoding failed")
+    return data.tobytes()

@@ -99,10 +99,11 @@ def refusal(eye_distance: float, chip_grey: np.ndarray, limits: QualityLimits) -
     if eye_distance < limits.usable_eye_distance:
         return (f"face too small to recognise: eyes {eye_distance:.0f} px apart, "
                 f"at least {limits.usable_eye_distance:.0f} px needed")
-    if laplacian_variance(chip_grey) < limits.usable_sharpness:
-        return "face too blurry to recognise"
     if _face_brightness(chip_grey) < limits.usable_brightness:
         return "face too dark to recognise"
+    # Checked after brightness: darkness lowers contrast, hence this measure, too.
+    if laplacian_variance(chip_grey) < limits.usable_sharpness:
+        return "face too blurry to recognise"
     return None
 
 
