@@ -9,8 +9,10 @@ from gateway.engine.images import decode_image
 from gateway.engine.models import SFACE, YUNET, model_path
 from tests.conftest import face
 
-# The first descriptor values of obama_1.jpg, recorded when the models were adopted.
-OBAMA_1_PREFIX = [0.0212, 0.0466, 0.0031, 0.0287, 0.0855, 0.1179]
+# obama_1.jpg's five points as YuNet found them, and the first values of the
+# descriptor SFace gave for that alignment when the models were adopted.
+OBAMA_1_POINTS = np.array([[443.0, 207.5], [551.5, 211.5], [495.0, 274.5], [439.5, 317.0], [544.0, 323.0]], np.float32)
+OBAMA_1_PREFIX = [0.0210, 0.0491, -0.0033, 0.0255, 0.0822, 0.1189]
 
 
 def test_model_files_come_from_the_package():
@@ -41,4 +43,11 @@ def test_sface_descriptors_separate_people_and_match_the_recorded_one():
     obama_1, obama_2, biden = describe("obama_1.jpg"), describe("obama_2.jpg"), describe("biden_1.jpg")
     assert obama_1.shape == (128,) and abs(np.linalg.norm(obama_1) - 1) < 1e-5
     assert np.dot(obama_1, obama_2) > np.dot(obama_1, biden) + 0.3
-    assert np.allclose(obama_1[:6], OBAMA_1_PREFIX, atol=0.01)
+    assert np.allclose(found_points(detector), OBAMA_1_POINTS, atol=8)
+    pixels, _ = decode_image(face("obama_1.jpg"))
+    assert np.allclose(encoder.describe(align(pixels, OBAMA_1_POINTS))[:6], OBAMA_1_PREFIX, atol=0.002)
+
+
+def found_points(detector: YuNetDetector) -> np.ndarray:
+    pixels, _ = decode_image(face("obama_1.jpg"))
+    return detector.detect(pixels, 1024)[0].points
