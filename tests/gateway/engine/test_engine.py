@@ -88,11 +88,15 @@ def test_poor_images_are_used_and_the_failed_check_is_reported(engine, degrade, 
     assert scoring.score(analysis.face.descriptor, engine.analyze(face("obama_2.jpg")).face.descriptor) >= 0.5
 
 
-def test_face_below_the_usable_minimum_is_refused_with_the_reason(engine):
-    analysis = engine.analyze(_degraded(lambda im: im.resize((im.width // 16, im.height // 16))))
+@pytest.mark.parametrize("degrade, reason", [
+    (lambda im: im.resize((im.width // 16, im.height // 16)), "too small to recognise"),
+    (lambda im: ImageEnhance.Brightness(im).enhance(0.05), "too dark to recognise"),
+])
+def test_face_below_the_usable_minimum_is_refused_with_the_reason(engine, degrade, reason):
+    analysis = engine.analyze(_degraded(degrade))
     assert len(analysis.faces) == 1 and analysis.face is None
     features = _checks(analysis)["FaceFeaturesAvailable"]
-    assert features.score == 0 and "too small to recognise" in features.message
+    assert features.score == 0 and reason in features.message
 
 
 def test_head_turned_away_is_refused(engine):
