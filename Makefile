@@ -41,7 +41,8 @@ lint: dev
 bench: dev
 	$(PY) bench/bench_search.py
 	$(PY) bench/bench_service.py
-	$(PY) bench/calibrate_threshold.py
+	$(PY) bench/bench_engine.py
+	$(PY) bench/calibrate.py
 	$(PY) bench/bench_rest.py
 
 # Needs a container engine (none runs on the development machines).

@@ -13,11 +13,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from enum import IntEnum
-from statistics import NormalDist
 
 import numpy as np
 
-from gateway import scoring
+from gateway import calibration, scoring
 from gateway.analysis import analyze_images
 from gateway.config import Settings
 from gateway.engine import EnginePool, ImageAnalysis, InvalidImage
@@ -41,15 +40,9 @@ class AccuracyLevel(IntEnum):
     LEVEL_5 = 5
 
 
-# Unit-vector descriptor distances an impostor pair stays above with the
-# level's false-acceptance rate. Calibration (bench/calibrate_threshold.py): a
-# normal distribution fitted to the 68 different-identity pairs of the test
-# fixtures (mean 0.590, sd 0.0516), read at each FAR. The deepest levels are an
-# extrapolation of that fit far beyond what 68 pairs can show.
-IMPOSTOR_DISTANCE = NormalDist(0.590, 0.0516)
-LEVEL_FAR = {AccuracyLevel.LEVEL_1: 0.005, AccuracyLevel.LEVEL_2: 0.0025, AccuracyLevel.LEVEL_3: 0.001,
-             AccuracyLevel.LEVEL_4: 0.0001, AccuracyLevel.LEVEL_5: 0.00001}
-LEVEL_DISTANCE = {level: IMPOSTOR_DISTANCE.inv_cdf(far) for level, far in LEVEL_FAR.items()}
+# Measured on the calibration photos: gateway/calibration.py.
+LEVEL_FAR = {AccuracyLevel(n): far for n, far in calibration.LEVEL_FAR.items()}
+LEVEL_DISTANCE = {AccuracyLevel(n): limit for n, limit in calibration.LEVEL_DISTANCE.items()}
 
 
 def verification_level(distance: float) -> AccuracyLevel:

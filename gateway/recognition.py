@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 import numpy as np
@@ -114,50 +114,71 @@ class FaceRecognition:
         return await self.enroll_analyses(client, bcid, await self.analyze(images))
 
     async def enroll_analyses(self, client: Client, bcid: Bcid, analyses: list[ImageAnalysis]) -> Enrollment:
-        """Adds the usable faces of analysed images to the template of bcid."""
+        """Adds the usable faces of analysed images to the template of bcid
+        (upgraded first when an older encoder version made it)."""
         faces = [a.face for a in analyses if a.face is not None]
         status = await self.store.get_status(bcid)
         if not faces:
             return Enrollment(EnrollmentAction.ENROLLMENT_FAILED, analyses, 0, status,
                               [no_usable_face_error(analyses)])
+        errors: list[JobError] = []
         if status.available and status.encoder_version != ENCODER_VERSION:
-            await self._upgrade(client, bcid)
+            errors = (await self._upgrade(client, bcid))[1]
         now = time.time()
         vectors = np.stack([f.descriptor for f in faces])
         thumbnails = [Thumbnail(now, f.thumbnail_png) for f in faces]
 
         def add(current: EnhancedTemplate | None) -> EnhancedTemplate:
-            base = current if current is not None and current.encoder_version == ENCODER_VERSION \
-                else EnhancedTemplate.empty(ENCODER_VERSION)
+            if current is None:
+                base = EnhancedTemplate.empty(ENCODER_VERSION)
+            elif current.encoder_version != ENCODER_VERSION:  # could not be upgraded: its thumbnails stay
+                base = replace(EnhancedTemplate.empty(ENCODER_VERSION), thumbnails=current.thumbnails)
+            else:
+                base = current
             return base.merged(vectors, thumbnails, now).keep_newest(self.settings.max_feature_vectors)
 
         result = await self.store.update_template(bcid, add, client.encrypt_compact, now)
         await self.sync.apply(bcid)
         action = EnrollmentAction.NEW_TEMPLATE_CREATED if result.created else EnrollmentAction.TEMPLATE_UPDATED
-        return Enrollment(action, analyses, len(faces), result.status)
+        return Enrollment(action, analyses, len(faces), result.status, errors)
 
     async def _enroll_nothing(self, client: Client, bcid: Bcid) -> Enrollment:
         status = await self.store.get_status(bcid)
-        if status.available and status.encoder_version != ENCODER_VERSION and status.thumbnails_stored:
-            status = await self._upgrade(client, bcid)
-            return Enrollment(EnrollmentAction.TEMPLATE_UPGRADED, [], 0, status)
-        return Enrollment(EnrollmentAction.NONE, [], 0, status)
+        if not status.available or status.encoder_version == ENCODER_VERSION:
+            return Enrollment(EnrollmentAction.NONE, [], 0, status)
+        upgraded, errors = await self._upgrade(client, bcid)
+        if upgraded is None:
+            return Enrollment(EnrollmentAction.ENROLLMENT_FAILED, [], 0, status, errors)
+        return Enrollment(EnrollmentAction.TEMPLATE_UPGRADED, [], 0, upgraded, errors)
 
-    async def _upgrade(self, client: Client, bcid: Bcid) -> TemplateStatus:
-        """Recomputes an old template's feature vectors from its stored face thumbnails."""
+    async def _upgrade(self, client: Client, bcid: Bcid) -> tuple[TemplateStatus | None, list[JobError]]:
+        """Recomputes an old template's feature vectors from its stored face
+        thumbnails: the face is detected again on each and described by the
+        current encoder. A thumbnail on which no face is found is reported and
+        left out of the vectors (it stays stored). Nothing is written when no
+        thumbnail gives a vector."""
         snapshot = await self.store.get_enhanced(bcid)
-        vectors = await self.engine.describe_chips([t.png for t in snapshot.thumbnails])
-        upgraded = EnhancedTemplate(ENCODER_VERSION, vectors, tuple(t.enrolled for t in snapshot.thumbnails),
-                                    snapshot.thumbnails)
+        described = await self.engine.describe_chips([t.png for t in snapshot.thumbnails])
+        errors = [JobError("NoFeatureVectors", f"thumbnails[{i}]: no face found again on this stored thumbnail; "
+                                               "it is left out of the upgraded template")
+                  for i, vector in enumerate(described) if vector is None]
+        usable = [(vector, t.enrolled) for vector, t in zip(described, snapshot.thumbnails) if vector is not None]
+        if not usable:
+            errors.append(JobError("NoFeatureVectors", f"template of class {bcid.class_id} was made by encoder "
+                                   f"version {snapshot.encoder_version} and cannot be upgraded to version "
+                                   f"{ENCODER_VERSION}: no stored thumbnail gives a face; enroll new images"))
+            return None, errors
+        upgraded = EnhancedTemplate(ENCODER_VERSION, np.stack([v for v, _ in usable]),
+                                    tuple(enrolled for _, enrolled in usable), snapshot.thumbnails)
 
-        def replace(current: EnhancedTemplate | None) -> EnhancedTemplate:
+        def swap(current: EnhancedTemplate | None) -> EnhancedTemplate:
             if current is None or current.thumbnails != snapshot.thumbnails:
                 raise InvalidArgument(f"template of class {bcid.class_id} changed during its upgrade; retry")
             return upgraded
 
-        result = await self.store.update_template(bcid, replace, client.encrypt_compact)
+        result = await self.store.update_template(bcid, swap, client.encrypt_compact)
         await self.sync.apply(bcid)
-        return result.status
+        return result.status, errors
 
     async def verify(self, client: Client, class_id: int, image: bytes) -> Verification:
         bcid = self.bcid(client, class_id)
@@ -181,8 +202,9 @@ class FaceRecognition:
         except TemplateNotFound:
             raise NotFound(f"no template for class {bcid.class_id}") from None
         if template.encoder_version != ENCODER_VERSION:
-            raise InvalidArgument(f"template of class {bcid.class_id} was made by another encoder version; "
-                                  "enroll with no images to upgrade it")
+            raise InvalidArgument(f"template of class {bcid.class_id} was made by encoder version "
+                                  f"{template.encoder_version}, this service uses version {ENCODER_VERSION}: "
+                                  "call Enroll for this class with no images to upgrade it")
         return template
 
     def _compare(self, template, descriptor: np.ndarray, analysis: ImageAnalysis) -> Verification:
@@ -213,6 +235,11 @@ class FaceRecognition:
         usable = [i for i, a in enumerate(analyses) if a.face is not None]
         results: list[list[SearchMatch]] = [[] for _ in analyses]
         errors = [no_usable_face_error([a], f"images[{i}]") for i, a in enumerate(analyses) if a.face is None]
+        outdated = self.sync.outdated(client.partition)
+        if outdated:
+            errors.append(JobError("TemplatesNotUpgraded", f"{outdated} template(s) of this partition were made by "
+                                   f"another encoder version and are not searched: call Enroll with no images "
+                                   f"for each class to upgrade it to version {ENCODER_VERSION}"))
         if usable:
             queries = np.stack([analyses[i].face.descriptor for i in usable])
             k = self.settings.search_top_n if top_matches else self.settings.search_max_matches

@@ -1,13 +1,13 @@
 """Similarity scores in ]0, 1] from the distance between unit face descriptors.
 
     d^2   = |a - b|^2 = 2 - 2 cos(a, b)          (a, b unit vectors)
-    score = 1 / (1 + (d / D0)^4),  D0 = 0.42
+    score = 1 / (1 + (d / D0)^4),  D0 = sqrt(2 - 2 VERIFY_COSINE)
 
-D0 is the distance at which dlib's descriptor separates identities: dlib's
-recommended threshold of 0.6 on raw descriptors (whose norms are about 1.41)
-is 0.42 on unit vectors. So a score of 0.5 sits at that boundary, identical
-descriptors score 1, and scores fall towards 0 as faces differ. Ranking by
-score is ranking by cosine similarity, which is what the index computes.
+D0 is the distance at which the encoder separates identities, measured on the
+calibration photos (gateway/calibration.py): a score of 0.5 sits at that
+boundary, identical descriptors score 1, and scores fall towards 0 as faces
+differ. Ranking by score is ranking by cosine similarity, which is what the
+index computes.
 """
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ import math
 
 import numpy as np
 
-REFERENCE_DISTANCE = 0.42
+from gateway.calibration import VERIFY_COSINE
+
+REFERENCE_DISTANCE = math.sqrt(2.0 - 2.0 * VERIFY_COSINE)
 
 
 def score_from_cosine(cosine: float) -> float:

@@ -29,6 +29,11 @@ class IndexSync:
         self.poll_interval = poll_interval
         self.ready = asyncio.Event()
         self._positions: dict[PartitionId, str] = {}
+        self._outdated: dict[PartitionId, set[int]] = {}  # classes of another encoder version, left out
+
+    def outdated(self, partition: PartitionId) -> int:
+        """How many templates of the partition another encoder version made (not searchable until upgraded)."""
+        return len(self._outdated.get(partition, ()))
 
     async def load_all(self) -> None:
         for partition in await self.store.partitions():
@@ -40,22 +45,27 @@ class IndexSync:
         # replayed afterwards, and replaying is idempotent.
         position = await self.store.last_change_id(partition)
         fresh = PartitionIndex()
-        skipped = 0
+        outdated: set[int] = set()
         async for entries in self.store.scan_partition(partition):
             usable = [e for e in entries if e.template.encoder_version == self.encoder_version]
-            skipped += len(entries) - len(usable)
+            outdated.update(e.class_id for e in entries if e.template.encoder_version != self.encoder_version)
             if usable:
                 fresh.bulk_load(np.array([e.class_id for e in usable], np.int64),
                                 np.stack([e.template.vector for e in usable]), [e.tags for e in usable])
         self.index.replace(partition, fresh)
         self._positions[partition] = position
+        self._outdated[partition] = outdated
         log.info("index loaded", extra={"partition": str(partition), "templates": len(fresh),
-                                        "skipped_other_encoder": skipped})
+                                        "skipped_other_encoder": len(outdated)})
 
     async def apply(self, bcid: Bcid) -> None:
         """Brings one class of the index up to date with Redis."""
         entry = await self.store.index_entry(bcid)
         index = self.index.partition(bcid.partition)
+        outdated = self._outdated.setdefault(bcid.partition, set())
+        outdated.discard(bcid.class_id)
+        if entry is not None and entry.template.encoder_version != self.encoder_version:
+            outdated.add(bcid.class_id)
         if entry is None or entry.template.encoder_version != self.encoder_version:
             index.remove(bcid.class_id)
         else:

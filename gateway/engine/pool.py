@@ -16,7 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
-from gateway.engine.dlib_engine import EngineOptions, FaceEngine
+from gateway.engine.face_engine import EngineOptions, FaceEngine
 from gateway.engine.types import ImageAnalysis
 from gateway.errors import Unavailable
 
@@ -50,9 +50,9 @@ def _analyze_video(data: bytes, want_texture: bool) -> list[tuple[int, ImageAnal
     return _engine.analyze_video(data, want_texture)
 
 
-def _describe_chips(chips: list[bytes]) -> np.ndarray:
+def _describe_chips(chips: list[bytes]) -> list[np.ndarray | None]:
     assert _engine is not None
-    return np.stack([_engine.describe_chip(c) for c in chips]) if chips else np.zeros((0, 128), np.float32)
+    return [_engine.describe_chip(c) for c in chips]
 
 
 def _warm_up() -> int:
@@ -85,7 +85,8 @@ class EnginePool:
     async def analyze_video(self, data: bytes, want_texture: bool = False) -> list[tuple[int, ImageAnalysis]]:
         return await self._run(_analyze_video, data, want_texture)
 
-    async def describe_chips(self, chips: list[bytes]) -> np.ndarray:
+    async def describe_chips(self, chips: list[bytes]) -> list[np.ndarray | None]:
+        """The descriptors of stored face chips; None for a chip the face is not found on again."""
         return await self._run(_describe_chips, chips)
 
     async def _run(self, fn, *args):

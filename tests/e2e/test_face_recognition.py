@@ -1,12 +1,15 @@
 """The FaceRecognition service over real gRPC, on the real engine and Redis."""
+import io
 import re
 from email.utils import parsedate_to_datetime
 
 import grpc
 import pytest
+from PIL import Image
 
 from bws_proto import bwsmessages_pb2 as msg
 from bws_proto import facerecognition_pb2 as fr
+from tests.conftest import face
 from tests.e2e.helpers import Caller, blank, dark, new_class_id
 
 Action = fr.FaceEnrollmentResponse.EnrollmentAction
@@ -26,7 +29,7 @@ def test_enroll_update_verify_status(a):
     assert eyes.left_eye.x > eyes.right_eye.x > 0
     assert checks(created.image_properties[0])["FaceFeaturesAvailable"].score == 1
     assert created.template_status.classId == class_id and created.template_status.feature_vectors == 2
-    assert created.template_status.encoder_version == 1 and created.template_status.available
+    assert created.template_status.encoder_version == 2 and created.template_status.available
 
     updated = a.enroll(class_id, "obama_3.jpg")
     assert updated.performed_action == Action.Value("TEMPLATE_UPDATED") and updated.enrolled_images == 1
@@ -65,17 +68,35 @@ def test_enroll_ignores_unusable_images_and_says_why(a):
 @pytest.mark.parametrize("names, raw, code", [
     (["group_three_faces.jpg"], None, "NoSuitableFaceImage"),
     ([], "blank", "NoSuitableFaceImage"),
-    ([], "dark", "NoFeatureVectors"),
+    ([], "tiny", "NoFeatureVectors"),
 ])
 def test_enrollment_failure_writes_nothing(a, names, raw, code):
     class_id = new_class_id()
-    data = {"blank": [blank()], "dark": [dark("obama_1.jpg")]}.get(raw, [])
+    data = {"blank": [blank()], "tiny": [tiny("obama_1.jpg")]}.get(raw, [])
     result = a.enroll(class_id, *names, raw=data)
     assert result.status == msg.SUCCEEDED and result.performed_action == Action.Value("ENROLLMENT_FAILED")
     assert [e.error_code for e in result.errors] == [code] and result.errors[0].message
     assert not a.status(class_id).available
-    if raw == "dark":
-        assert "too dark" in checks(result.image_properties[0])["FaceFeaturesAvailable"].message
+    if raw == "tiny":
+        assert "too small to recognise" in checks(result.image_properties[0])["FaceFeaturesAvailable"].message
+
+
+def tiny(name: str) -> bytes:
+    """The photo shrunk until the eyes are about 7 px apart: below what the network can use."""
+    image = Image.open(io.BytesIO(face(name))).convert("RGB")
+    buffer = io.BytesIO()
+    image.resize((image.width // 16, image.height // 16)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def test_poor_but_usable_face_is_enrolled_with_feedback(a):
+    """Quality informs: a dark face the network can embed is enrolled, the check says what to improve."""
+    class_id = new_class_id()
+    result = a.enroll(class_id, raw=[dark("obama_1.jpg")])
+    assert result.performed_action == Action.Value("NEW_TEMPLATE_CREATED") and not result.errors
+    brightness = checks(result.image_properties[0])["Brightness"]
+    assert "too dark" in brightness.message and brightness.score < 0.5
+    assert a.verify(class_id, "obama_2.jpg").verified and not a.verify(class_id, "biden_1.jpg").verified
 
 
 def test_verify_without_usable_face_is_not_verified(a):

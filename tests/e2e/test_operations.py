@@ -110,13 +110,13 @@ def test_a_dying_engine_worker_is_unavailable_then_replaced(tmp_path, redis_serv
 
             def enroll():
                 try:
-                    outcome["response"] = a.enroll(new_class_id(), *PHOTOS)
+                    outcome["response"] = a.enroll(new_class_id(), *PHOTOS * 2)  # about 1 s of engine work
                 except grpc.RpcError as error:
                     outcome["error"] = error
 
             caller = threading.Thread(target=enroll)
             caller.start()
-            time.sleep(0.5)
+            time.sleep(0.3)
             workers[0].kill()
             caller.join(60)
             assert outcome["error"].code() == grpc.StatusCode.UNAVAILABLE

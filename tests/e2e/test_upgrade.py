@@ -1,40 +1,85 @@
-"""Enroll with no images upgrades a template made by an older encoder version,
-from its stored face thumbnails."""
+"""A template made by the previous engine (dlib ResNet, encoder version 1) is
+upgraded by Enroll with no images, from its stored face thumbnails, and then
+verified by the current engine. The version-1 template is real: the dlib
+engine produced its chips and descriptors from biden_1.jpg and biden_2.jpg
+(tests/fixtures/encoder_v1)."""
 import asyncio
+import io
 
+import grpc
 import numpy as np
+import pytest
 import redis.asyncio as aredis
+from PIL import Image
 
 from bws_proto import facerecognition_pb2 as fr
-from gateway.engine import FaceEngine
 from templates_store import Bcid, KeyRing, PartitionId, TemplateStore
 from templates_store.templates import EnhancedTemplate, Thumbnail
-from tests.conftest import face
+from tests.conftest import FACES
 from tests.e2e.helpers import Caller, new_class_id
 
 Action = fr.FaceEnrollmentResponse.EnrollmentAction
+VERSION_1 = FACES.parent / "encoder_v1"
 
 
-async def _plant_old_template(service, class_id: int, chips: list[bytes]) -> None:
+def version_1_template(extra_chips: tuple[bytes, ...] = ()) -> EnhancedTemplate:
+    chips = tuple((VERSION_1 / f"biden_{n}_chip.png").read_bytes() for n in (1, 2)) + extra_chips
+    vectors = np.load(VERSION_1 / "descriptors.npy")
+    return EnhancedTemplate(1, vectors, (1.0, 2.0), tuple(Thumbnail(float(i + 1), c) for i, c in enumerate(chips)))
+
+
+async def _plant(service, class_id: int, template: EnhancedTemplate) -> None:
     client = aredis.from_url(service.redis_url)
     store = TemplateStore(client, KeyRing.from_file(service.log_path.parent / "keys.json"))
-    # Encoder version 0: vectors that are not comparable with today's (random here).
-    old = EnhancedTemplate(0, np.random.default_rng(1).standard_normal((len(chips), 128)).astype(np.float32),
-                           (1.0,) * len(chips), tuple(Thumbnail(1.0, c) for c in chips))
-    await store.update_template(Bcid(PartitionId("acme", 1), class_id), lambda current: old, False)
+    await store.update_template(Bcid(PartitionId("acme", 1), class_id), lambda current: template, False)
     await client.aclose()
 
 
-def test_old_template_is_upgraded_from_thumbnails(service):
-    engine = FaceEngine()
-    chips = [engine.analyze(face(n)).face.thumbnail_png for n in ("biden_1.jpg", "biden_2.jpg")]
+def _plant_old(service, extra_chips: tuple[bytes, ...] = ()) -> int:
     class_id = new_class_id()
-    asyncio.run(_plant_old_template(service, class_id, chips))
+    asyncio.run(_plant(service, class_id, version_1_template(extra_chips)))
+    return class_id
+
+
+def test_old_template_is_refused_with_what_to_do_then_upgraded_and_verified(service):
+    class_id = _plant_old(service)
     with service.channel() as channel:
         a = Caller(channel, service.clients["tenant-a"])
-        assert a.status(class_id).encoder_version == 0
+        assert a.status(class_id).encoder_version == 1
+        with pytest.raises(grpc.RpcError) as refused:
+            a.verify(class_id, "biden_1.jpg")
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        refused = refused.value.details()
+        assert "encoder version 1" in refused and "Enroll for this class with no images" in refused
+        upgraded = a.enroll(class_id)
+        assert upgraded.performed_action == Action.Value("TEMPLATE_UPGRADED") and not upgraded.errors
+        assert upgraded.template_status.encoder_version == 2 and upgraded.template_status.feature_vectors == 2
+        assert a.verify(class_id, "biden_2.jpg").verified
+        assert not a.verify(class_id, "obama_1.jpg").verified
+        assert a.enroll(class_id).performed_action == Action.Value("NONE")
+
+
+def test_a_thumbnail_without_a_face_is_reported_and_skipped(service):
+    buffer = io.BytesIO()  # a chip on which no face can be found
+    Image.new("RGB", (150, 150), (90, 140, 200)).save(buffer, "PNG")
+    class_id = _plant_old(service, (buffer.getvalue(),))
+    with service.channel() as channel:
+        a = Caller(channel, service.clients["tenant-a"])
         upgraded = a.enroll(class_id)
         assert upgraded.performed_action == Action.Value("TEMPLATE_UPGRADED")
-        assert upgraded.template_status.encoder_version == 1 and upgraded.template_status.feature_vectors == 2
+        assert [e.error_code for e in upgraded.errors] == ["NoFeatureVectors"]
+        assert "thumbnails[2]" in upgraded.errors[0].message
+        assert upgraded.template_status.feature_vectors == 2 and upgraded.template_status.thumbnails_stored == 3
         assert a.verify(class_id, "biden_1.jpg").verified
-        assert a.enroll(class_id).performed_action == Action.Value("NONE")
+
+
+def test_search_says_that_old_templates_are_not_searched(service):
+    class_id = _plant_old(service)
+    with service.channel() as channel:
+        a = Caller(channel, service.clients["tenant-a"])
+        found = a.search("biden_1.jpg")
+        assert all(m.classId != class_id for r in found.result for m in r.matches)
+        assert any(e.error_code == "TemplatesNotUpgraded" and "Enroll with no images" in e.message
+                   for e in found.errors)
+        a.enroll(class_id)
+        assert any(m.classId == class_id for m in a.search("biden_1.jpg").result[0].matches)
