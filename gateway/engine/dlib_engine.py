@@ -13,7 +13,7 @@ import numpy as np
 from gateway.engine import liveness, quality
 from gateway.engine.images import decode_image, decode_png, encode_png
 from gateway.engine.models import FACE_DESCRIPTOR, SHAPE_PREDICTOR_68, model_path
-from gateway.engine.pad import PadModel, PadOptions
+from gateway.engine.pad import PadOptions, load_pad
 from gateway.engine.types import Face, ImageAnalysis, ImageLimits, Point, QualityCheck
 from gateway.engine.video import VideoLimits, decode_frames
 
@@ -39,7 +39,7 @@ class FaceEngine:
         self._detector = dlib.get_frontal_face_detector()
         self._shapes = dlib.shape_predictor(model_path(SHAPE_PREDICTOR_68))
         self._descriptor = dlib.face_recognition_model_v1(model_path(FACE_DESCRIPTOR))
-        self._pad = PadModel(options.pad) if options.pad else None
+        self._pad = load_pad(options.pad) if options.pad else None
 
     def analyze(self, data: bytes, want_descriptors: bool = True, want_texture: bool = False,
                 small_faces: bool = False) -> ImageAnalysis:
