@@ -31,8 +31,10 @@ class Settings:
     max_image_pixels: int = 40_000_000
     # Liveness: nose parallax (in eye distances) at which motion_liveness_score is 0.5.
     liveness_parallax: float = 0.06
-    pad_model: Path | None = None  # an ONNX presentation-attack-detection model (passive liveness)
-    pad_input_size: int = 224
+    # Passive liveness: "on" runs the bundled MiniFASNet pair (or pad_model when set), "off" disables it.
+    pad: str = "on"
+    pad_model: Path | None = None  # a custom ONNX presentation-attack-detection model instead of the pair
+    pad_input_size: int = 224  # pad_input_size .. pad_live_index: the custom model's input and output
     pad_mean: float = 0.5  # input normalisation: (pixel / 255 - mean) / std, every channel
     pad_std: float = 0.5
     pad_live_index: int = 1
@@ -51,6 +53,8 @@ class Settings:
         for name in ("search_top_n", "search_max_matches", "max_images", "max_image_bytes", "max_image_pixels"):
             if getattr(self, name) < 1:
                 raise ValueError(f"BWS_{name.upper()} must be at least 1")
+        if self.pad not in ("on", "off"):
+            raise ValueError("BWS_PAD must be on or off")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 import dlib
 import numpy as np
 
-from gateway.engine import liveness, quality
+from gateway.engine import quality
 from gateway.engine.images import decode_image, decode_png, encode_png
 from gateway.engine.models import FACE_DESCRIPTOR, SHAPE_PREDICTOR_68, model_path
 from gateway.engine.pad import PadOptions, load_pad
 from gateway.engine.types import Face, ImageAnalysis, ImageLimits, Point, QualityCheck
-from gateway.engine.video import VideoLimits, decode_frames
+from gateway.engine.video import VideoLimits, decode_frames, select_frames
 
 # Bumped whenever descriptors stop being comparable with stored ones.
 ENCODER_VERSION = 1
@@ -47,19 +47,11 @@ class FaceEngine:
         return self.analyze_pixels(pixels, rotated, want_descriptors, want_texture, small_faces)
 
     def analyze_video(self, data: bytes, want_texture: bool = False) -> list[tuple[int, ImageAnalysis]]:
-        """The frames that show the face moving most, fully analysed: the first
-        frame with one face, and the later one with the most parallax against it
-        (fewer when fewer frames hold one face)."""
+        """The frames worth judging (video.select_frames), fully analysed."""
         frames = decode_frames(data, self.options.video_limits)
         located = [(n, pixels, self.analyze_pixels(pixels, want_descriptors=False)) for n, pixels in frames]
-        single = [item for item in located if len(item[2].faces) == 1]
-        if not single:
-            return [(n, analysis) for n, _, analysis in located[:2]]
-        chosen = [single[0]]
-        if len(single) > 1:
-            reference = single[0][2].faces[0].landmarks
-            chosen.append(max(single[1:], key=lambda item: liveness.parallax(reference, item[2].faces[0].landmarks)))
-        return [(n, self.analyze_pixels(pixels, want_texture=want_texture)) for n, pixels, _ in chosen]
+        return [(n, self.analyze_pixels(pixels, want_texture=want_texture))
+                for n, pixels in select_frames(located, self.options.video_limits.frames_to_judge)]
 
     def analyze_pixels(self, pixels: np.ndarray, rotated: int = 0, want_descriptors: bool = True,
                        want_texture: bool = False, small_faces: bool = False) -> ImageAnalysis:
