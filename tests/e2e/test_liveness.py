@@ -166,9 +166,9 @@ def test_video_of_a_moving_head_is_live(live):
 def test_video_reference_frame_is_a_usable_face(live):
     """Issue 10 item 6: a clip starting with a face too small to use, then a good moving face."""
     small = photo("obama_1.jpg")
-    small.thumbnail((90, 90))
+    small.thumbnail((150, 150))
     tiny = Image.new("RGB", (640, 480), (30, 30, 30))
-    tiny.paste(small, (275, 195))
+    tiny.paste(small, (245, 165))
     clip = video([tiny] * 4 + _frames(("obama_1.jpg", 4), ("obama_3.jpg", 4)))
     result = live("VideoLivenessDetection", bws.VideoLivenessDetectionRequest(video=clip))
     assert result.live, result.errors

@@ -19,7 +19,17 @@ def test_environment_overrides_with_types():
 
 
 @pytest.mark.parametrize("env, message", [({"BWS_GRPC_PORT": "x"}, "BWS_GRPC_PORT"),
-                                          ({"BWS_VERIFY_THRESHOLD": "1.5"}, "BWS_VERIFY_THRESHOLD")])
+                                          ({"BWS_VERIFY_THRESHOLD": "1.5"}, "BWS_VERIFY_THRESHOLD"),
+                                          ({"BWS_PAD": "maybe"}, "BWS_PAD")])
 def test_bad_values_name_the_variable(env, message):
     with pytest.raises(ValueError, match=message):
         Settings.from_env(env)
+
+
+def test_passive_liveness_is_on_by_default_with_the_bundled_model():
+    from gateway.app import engine_options
+
+    assert engine_options(Settings.from_env({})).pad.model_path is None  # the MiniFASNet pair
+    assert engine_options(Settings.from_env({"BWS_PAD": "off"})).pad is None
+    with pytest.raises(ValueError, match="BWS_PAD_MODEL"):
+        engine_options(Settings.from_env({"BWS_PAD_MODEL": "/nonexistent.onnx"}))
