@@ -112,11 +112,15 @@ def resize_linear(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
     """cv2.resize(pixels, (width, height), interpolation=INTER_LINEAR) for uint8 images, bit for bit."""
     x0, x1, wx = _linear_taps(pixels.shape[1], width)
     y0, y1, wy = _linear_taps(pixels.shape[0], height)
-    source = pixels.astype(np.int64)
-    rows = source[:, x0] * wx[:, 0][None, :, None] + source[:, x1] * wx[:, 1][None, :, None]
+
+    def horizontal(rows: np.ndarray) -> np.ndarray:  # only the source rows that are used
+        picked = pixels[rows]
+        return (picked[:, x0].astype(np.int64) * wx[:, 0][None, :, None]
+                + picked[:, x1].astype(np.int64) * wx[:, 1][None, :, None])
+
     b0, b1 = wy[:, 0][:, None, None], wy[:, 1][:, None, None]
     # OpenCV's vectorised vertical pass: 16-bit products, rounded in two steps.
-    out = (((rows[y0] >> 4) * b0 >> 16) + ((rows[y1] >> 4) * b1 >> 16) + 2) >> 2
+    out = (((horizontal(y0) >> 4) * b0 >> 16) + ((horizontal(y1) >> 4) * b1 >> 16) + 2) >> 2
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
