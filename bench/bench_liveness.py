@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import sys
 import tempfile
 import time
@@ -20,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_service import IMAGES, ms, timed  # noqa: E402
+from bench.bench_service import IMAGES, Service, ms, timed  # noqa: E402
 from bws_proto import bioidwebservice_pb2 as bws  # noqa: E402
 from bws_proto import bioidwebservice_pb2_grpc as bws_grpc  # noqa: E402
 from bws_proto import bwsmessages_pb2 as msg  # noqa: E402
@@ -29,7 +30,7 @@ from gateway.engine.images import decode_image  # noqa: E402
 from gateway.engine.pad import MINIFASNET, box_xywh, minifasnet_patch  # noqa: E402
 from templates_store import KeyRing  # noqa: E402
 from templates_store.embedded import EmbeddedRedis, free_port  # noqa: E402
-from tests.conftest import FACES, start_service, stop_service, write_clients_file  # noqa: E402
+from tests.conftest import FACES  # noqa: E402
 
 
 def row(name: str, samples: list[float], reference: float) -> None:
@@ -63,23 +64,17 @@ def in_process(engine: FaceEngine, images: list[bytes], rounds: int) -> None:
 
 
 def over_grpc(engine: FaceEngine, images: list[bytes], rounds: int) -> None:
-    import grpc
-
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         redis_server = EmbeddedRedis(root / "redis", port=free_port()).start()
-        clients = write_clients_file(root / "clients.json")
         (root / "keys.json").write_text(KeyRing.generate().to_json())
-        target, process, _, _ = start_service(root, redis_server.url, root / "clients.json", root / "keys.json",
-                                              BWS_LOG_LEVEL="WARNING")
-        channel = grpc.insecure_channel(target, options=[("grpc.max_send_message_length", 64 << 20)])
+        service = Service(root / "service", redis_server.url, os.cpu_count() or 1, root / "keys.json")
         try:
-            stub = bws_grpc.BioIDWebServiceStub(channel)
-            metadata = clients["tenant-a"].metadata()
+            stub = bws_grpc.BioIDWebServiceStub(service.channel)
 
             def call(image: bytes):
                 request = bws.LivenessDetectionRequest(live_images=[msg.ImageData(image=image)])
-                return stub.LivenessDetection(request, metadata=metadata, timeout=60)
+                return stub.LivenessDetection(request, metadata=service.metadata, timeout=60)
 
             for image in images:
                 call(image)
@@ -94,8 +89,7 @@ def over_grpc(engine: FaceEngine, images: list[bytes], rounds: int) -> None:
             row("engine + passive, in-process", engine_times, reference)
             row("LivenessDetection over gRPC", grpc_times, reference)
         finally:
-            channel.close()
-            stop_service(process)
+            service.close()
             redis_server.stop()
 
 
