@@ -111,3 +111,22 @@ def test_a_custom_model_replaces_the_pair(model_path):
     expected = 1 / (1 + np.exp(-normalised.mean()))
     assert analysis.faces[0].texture_score == pytest.approx(expected, abs=1e-4)
     assert engine.analyze(face("biden_1.jpg")).faces[0].texture_score == 0.0  # only when asked
+
+
+def test_the_models_ship_in_the_wheel(tmp_path):
+    """A non-editable install (and so the container image) has the model pair, its licence and notice."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    root = Path(__file__).parents[3]
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(root / name, tmp_path / name)
+    for package in ("gateway", "templates_store", "bws_proto", "bws_cli"):
+        shutil.copytree(root / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                    str(tmp_path / "dist"), str(tmp_path)], check=True, capture_output=True)
+    names = zipfile.ZipFile(next((tmp_path / "dist").glob("*.whl"))).namelist()
+    shipped = {n.rsplit("/", 1)[1] for n in names if n.startswith("gateway/engine/pad_models/minifasnet/")}
+    assert shipped == {name for name, _ in MINIFASNET} | {"LICENSE-Apache-2.0.txt", "NOTICE.md"}
