@@ -105,10 +105,17 @@ def test_one_image_is_judged_by_passive_liveness(live):
 
 
 def test_two_images_need_motion_and_passive_on_every_image(live):
-    # A live capture (passive passes) repeated: no motion. A moving head with one print in it: passive fails.
+    # A live capture (passive passes) repeated: no motion.
     still = detect(live, LIVE_CAPTURE, LIVE_CAPTURE)
     assert not still.live and "flat picture" in still.errors[0].message
     assert min(f.faces[0].texture_liveness_score for f in still.image_properties) >= 0.5
+    # A head that turns, the second view framed like a picture on a screen: the motion passes, passive does not.
+    framed = detect(live, "obama_1.jpg", jpeg(letterbox(photo("obama_2.jpg"))))
+    assert framed.image_properties[1].faces[0].motion_liveness_score >= 0.5
+    assert framed.image_properties[1].faces[0].texture_liveness_score < 0.5
+    assert not framed.live and framed.liveness_score < 0.5
+    assert [e.error_code for e in framed.errors] == ["LiveDetectionFailed"] and "print or a screen" in \
+        framed.errors[0].message
     moving = detect(live, "obama_1.jpg", "obama_3.jpg")
     assert moving.live
     textures = [p.faces[0].texture_liveness_score for p in moving.image_properties]
