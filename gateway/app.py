@@ -238,11 +238,13 @@ async def _cancel(tasks: list[asyncio.Task], attempts: int = 10) -> None:
 
 def engine_options(settings: Settings) -> EngineOptions:
     pad = None
-    if settings.pad_model:
+    if settings.pad == "on" and settings.pad_model:
         if not settings.pad_model.is_file():
             raise ValueError(f"BWS_PAD_MODEL: no file {settings.pad_model}")
         pad = PadOptions(str(settings.pad_model), settings.pad_input_size, (settings.pad_mean,) * 3,
                          (settings.pad_std,) * 3, settings.pad_live_index)
+    elif settings.pad == "on":
+        pad = PadOptions()  # the bundled MiniFASNet pair
     return EngineOptions(
         image_limits=ImageLimits(max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels),
         video_limits=VideoLimits(max_bytes=settings.video_max_bytes, max_seconds=settings.video_max_seconds),

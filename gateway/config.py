@@ -36,8 +36,10 @@ class Settings:
     redis_timeout_seconds: float = 5.0  # connecting to and waiting for Redis; then the call is UNAVAILABLE
     # Liveness: nose parallax (in eye distances) at which motion_liveness_score is 0.5.
     liveness_parallax: float = 0.06
-    pad_model: Path | None = None  # an ONNX presentation-attack-detection model (passive liveness)
-    pad_input_size: int = 224
+    # Passive liveness: "on" runs the bundled MiniFASNet pair (or pad_model when set), "off" disables it.
+    pad: str = "on"
+    pad_model: Path | None = None  # a custom ONNX presentation-attack-detection model instead of the pair
+    pad_input_size: int = 224  # pad_input_size .. pad_live_index: the custom model's input and output
     pad_mean: float = 0.5  # input normalisation: (pixel / 255 - mean) / std, every channel
     pad_std: float = 0.5
     pad_live_index: int = 1
@@ -82,6 +84,12 @@ class Settings:
             raise ValueError("BWS_REDIS_TIMEOUT_SECONDS must be positive")
         if not isinstance(logging.getLevelName(self.log_level.upper()), int):
             raise ValueError(f"BWS_LOG_LEVEL={self.log_level!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("BWS_TLS_CERT and BWS_TLS_KEY must be set together")
+        if self.tls_client_ca is not None and self.tls_cert is None:
+            raise ValueError("BWS_TLS_CLIENT_CA needs BWS_TLS_CERT and BWS_TLS_KEY")
+        if self.pad not in ("on", "off"):
+            raise ValueError("BWS_PAD must be on or off")
 
     @property
     def clients_path(self) -> Path:
@@ -91,10 +99,6 @@ class Settings:
     @property
     def keys_path(self) -> Path:
         return self.keys_file or self.data_dir / "dev-keys.json"
-        if (self.tls_cert is None) != (self.tls_key is None):
-            raise ValueError("BWS_TLS_CERT and BWS_TLS_KEY must be set together")
-        if self.tls_client_ca is not None and self.tls_cert is None:
-            raise ValueError("BWS_TLS_CLIENT_CA needs BWS_TLS_CERT and BWS_TLS_KEY")
 
     @property
     def allowed_origins(self) -> frozenset[str]:

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from gateway.engine import encoder, liveness, quality
+from gateway.engine import encoder, quality
 from gateway.engine.detector import Detection, YuNetDetector
 from gateway.engine.encoder import ENCODER_VERSION, SFaceEncoder
 from gateway.engine.images import decode_image, decode_png
 from gateway.engine.landmarks import Landmarker
-from gateway.engine.pad import PadModel, PadOptions
+from gateway.engine.pad import PadOptions, load_pad
 from gateway.engine.types import Face, ImageAnalysis, ImageLimits, Point, QualityCheck
-from gateway.engine.video import VideoLimits, decode_frames
+from gateway.engine.video import VideoLimits, decode_frames, select_frames
 
 __all__ = ["ENCODER_VERSION", "EngineOptions", "FaceEngine"]
 
@@ -51,7 +51,7 @@ class FaceEngine:
         self._detector = YuNetDetector()
         self._landmarker = Landmarker()
         self._encoder = SFaceEncoder()
-        self._pad = PadModel(options.pad) if options.pad else None
+        self._pad = load_pad(options.pad) if options.pad else None
 
     def analyze(self, data: bytes, want_descriptors: bool = True, want_texture: bool = False,
                 small_faces: bool = False) -> ImageAnalysis:
@@ -59,19 +59,11 @@ class FaceEngine:
         return self.analyze_pixels(pixels, rotated, want_descriptors, want_texture, small_faces)
 
     def analyze_video(self, data: bytes, want_texture: bool = False) -> list[tuple[int, ImageAnalysis]]:
-        """The frames that show the face moving most, fully analysed: the first
-        frame with one face, and the later one with the most parallax against it
-        (fewer when fewer frames hold one face)."""
+        """The frames worth judging (video.select_frames), fully analysed."""
         frames = decode_frames(data, self.options.video_limits)
         located = [(n, pixels, self.analyze_pixels(pixels, want_descriptors=False)) for n, pixels in frames]
-        single = [item for item in located if len(item[2].faces) == 1]
-        if not single:
-            return [(n, analysis) for n, _, analysis in located[:2]]
-        chosen = [single[0]]
-        if len(single) > 1:
-            reference = single[0][2].faces[0].landmarks
-            chosen.append(max(single[1:], key=lambda item: liveness.parallax(reference, item[2].faces[0].landmarks)))
-        return [(n, self.analyze_pixels(pixels, want_texture=want_texture)) for n, pixels, _ in chosen]
+        return [(n, self.analyze_pixels(pixels, want_texture=want_texture))
+                for n, pixels in select_frames(located, self.options.video_limits.frames_to_judge)]
 
     def analyze_pixels(self, pixels: np.ndarray, rotated: int = 0, want_descriptors: bool = True,
                        want_texture: bool = False, small_faces: bool = False) -> ImageAnalysis:

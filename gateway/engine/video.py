@@ -1,4 +1,6 @@
-"""Decoding untrusted video bytes with FFmpeg (PyAV), within limits."""
+"""Video liveness input: decoding untrusted video bytes with FFmpeg (PyAV),
+within limits (any container and codec FFmpeg reads: MP4/MOV with H.264,
+WebM with VP8/VP9, ...), and choosing the frames worth judging."""
 from __future__ import annotations
 
 import io
@@ -7,7 +9,8 @@ from dataclasses import dataclass
 import av
 import numpy as np
 
-from gateway.engine.types import InvalidImage
+from gateway.engine import liveness
+from gateway.engine.types import ImageAnalysis, InvalidImage
 
 
 class InvalidVideo(InvalidImage):
@@ -19,7 +22,8 @@ class VideoLimits:
     max_bytes: int = 50 * 1024 * 1024
     max_seconds: float = 20.0
     max_pixels: int = 1920 * 1080
-    frames_to_analyze: int = 24
+    frames_to_analyze: int = 24  # decoded, evenly spread, and located
+    frames_to_judge: int = 7  # of those, fully analysed (descriptor, passive liveness)
 
 
 def decode_frames(data: bytes, limits: VideoLimits = VideoLimits()) -> list[tuple[int, np.ndarray]]:
@@ -52,3 +56,34 @@ def decode_frames(data: bytes, limits: VideoLimits = VideoLimits()) -> list[tupl
         raise
     except (av.FFmpegError, ValueError, OSError, EOFError) as exc:
         raise InvalidVideo(f"video cannot be decoded: {exc}") from None
+
+
+def usable(analysis: ImageAnalysis) -> bool:
+    """One face, and it passes every quality check (size, light, sharpness, pose, inside the image)."""
+    return len(analysis.faces) == 1 and all(c.passed for c in analysis.all_checks)
+
+
+def select_frames(located: list[tuple[int, np.ndarray, ImageAnalysis]],
+                  count: int) -> list[tuple[int, np.ndarray]]:
+    """The frames to judge, in frame order, from located (not yet described) ones.
+
+    Among the frames whose one face passes the quality checks: the first
+    (the reference), the one with the most parallax against it, and others
+    evenly spread, `count` in all. Without any such frame, the first two with
+    one face (or the first two), so the answer can say what is wrong with them.
+    """
+    good = [item for item in located if usable(item[2])]
+    if not good:
+        single = [item for item in located if len(item[2].faces) == 1] or located
+        return [(n, pixels) for n, pixels, _ in single[:2]]
+    reference = good[0]
+    chosen = {reference[0]: reference}
+    if len(good) > 1:
+        landmarks = reference[2].faces[0].landmarks
+        second = max(good[1:], key=lambda item: liveness.parallax(landmarks, item[2].faces[0].landmarks))
+        chosen[second[0]] = second
+    for i in np.linspace(0, len(good) - 1, num=min(count, len(good))).round().astype(int):
+        if len(chosen) >= count:
+            break
+        chosen.setdefault(good[i][0], good[i])
+    return [(n, pixels) for n, pixels, _ in sorted(chosen.values(), key=lambda item: item[0])]

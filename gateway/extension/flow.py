@@ -179,7 +179,7 @@ class ExtensionFlow:
         analyses = await self.liveness.analyze([LiveImage(s.image, (s.tag,) if s.tag else ()) for s in samples],
                                                "samples")
         if wants_liveness:
-            if len(samples) < 2:
+            if len(samples) < 2 and not self.liveness.passive:  # one sample: passive liveness only
                 return {"Success": False, "Error": "NotEnoughSamples"}
             tags = [s.tag or None for s in samples]
             if token.challenge and tags[1:] != list(token.challenge[:len(samples) - 1]):

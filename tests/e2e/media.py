@@ -41,15 +41,16 @@ def letterbox(image: Image.Image, size=(640, 480)) -> Image.Image:
     return canvas
 
 
-def video(frames: list[Image.Image], fps: int = 10, codec: str = "libx264") -> bytes:
+def video(frames: list[Image.Image], fps: int = 10, codec: str = "libx264", container: str = "mp4") -> bytes:
+    """An encoded clip: mp4 or mov with libx264 (H.264), webm with libvpx (VP8)."""
     buffer = io.BytesIO()
-    with av.open(buffer, "w", format="mp4") as container:
-        stream = container.add_stream(codec, rate=fps)
+    with av.open(buffer, "w", format=container) as output:
+        stream = output.add_stream(codec, rate=fps)
         stream.width, stream.height = frames[0].size
         stream.pix_fmt = "yuv420p"
         for frame in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(np.asarray(frame), format="rgb24")):
-                container.mux(packet)
+                output.mux(packet)
         for packet in stream.encode():
-            container.mux(packet)
+            output.mux(packet)
     return buffer.getvalue()

@@ -1,6 +1,7 @@
 """The BWS 2 token flow under /extension/, end to end over real HTTP."""
 import base64
 import time
+from pathlib import Path
 
 import jwt
 import pytest
@@ -125,9 +126,12 @@ def test_liveness_task(flow):
     flow.upload(token, face("obama_1.jpg"), index=0)
     flow.upload(token, face("obama_1.jpg"), index=1)
     assert flow.task(token, "livenessdetection").json == {"Success": False, "Error": "LiveDetectionFailed"}
-    token = flow.token(1, "livenessdetection")
+    token = flow.token(1, "livenessdetection")  # one sample: passive liveness
     flow.upload(token, face("obama_1.jpg"))
-    assert flow.task(token, "livenessdetection").json == {"Success": False, "Error": "NotEnoughSamples"}
+    assert flow.task(token, "livenessdetection").json == {"Success": True, "Error": None}
+    token = flow.token(1, "livenessdetection")  # the passive model's own attack sample
+    flow.upload(token, (Path(__file__).parents[1] / "fixtures" / "minifasnet" / "image_F2.jpg").read_bytes())
+    assert flow.task(token, "livenessdetection").json == {"Success": False, "Error": "LiveDetectionFailed"}
 
 
 def test_challenge_response(flow):

@@ -1,18 +1,25 @@
 """LivenessDetection, VideoLivenessDetection and PhotoVerify over real gRPC and REST."""
 import base64
+from pathlib import Path
 
 import grpc
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from bws_proto import bioidwebservice_pb2 as bws
 from bws_proto import bioidwebservice_pb2_grpc as bws_grpc
 from bws_proto import bwsmessages_pb2 as msg
-from tests.conftest import face
+from templates_store import KeyRing
+from tests.conftest import face, start_service, stop_service, write_clients_file
 from tests.e2e.http import request
 from tests.e2e.media import jpeg, letterbox, perspective, photo, video
 
 Level = bws.PhotoVerifyResponse.AccuracyLevel
+# The model's own sample images (tests/fixtures/minifasnet/PROVENANCE.md): F1, F2 attacks, T1 a live capture.
+SAMPLES = Path(__file__).parents[1] / "fixtures" / "minifasnet"
+TURNED_ATTACK = (SAMPLES / "image_F1.jpg").read_bytes()  # its head pose fails the quality checks
+ATTACK = (SAMPLES / "image_F2.jpg").read_bytes()
+LIVE_CAPTURE = (SAMPLES / "image_T1.jpg").read_bytes()
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +88,63 @@ def test_different_people_and_unusable_images_are_not_live(live):
     assert len(group.image_properties[1].faces) == 2
 
 
-def test_one_image_needs_a_pad_model(live):
+def test_one_image_is_judged_by_passive_liveness(live):
+    for item in ("obama_1.jpg", LIVE_CAPTURE):
+        result = detect(live, item)
+        face_properties = result.image_properties[0].faces[0]
+        assert result.live and result.errors == [] and face_properties.motion_liveness_score == 0
+        assert result.liveness_score == pytest.approx(face_properties.texture_liveness_score) and 0.5 <= \
+            result.liveness_score <= 1
+    result = detect(live, ATTACK)
+    assert not result.live and result.liveness_score < 0.5
+    assert result.image_properties[0].faces[0].texture_liveness_score < 0.5
+    assert [e.error_code for e in result.errors] == ["LiveDetectionFailed"]
+    assert "print or a screen" in result.errors[0].message
+    turned = detect(live, TURNED_ATTACK)
+    assert not turned.live and turned.errors[0].error_code == "NoFeatureVectors"
+
+
+def test_two_images_need_motion_and_passive_on_every_image(live):
+    # A live capture (passive passes) repeated: no motion.
+    still = detect(live, LIVE_CAPTURE, LIVE_CAPTURE)
+    assert not still.live and "flat picture" in still.errors[0].message
+    assert min(f.faces[0].texture_liveness_score for f in still.image_properties) >= 0.5
+    # A head that turns, the second view framed like a picture on a screen: the motion passes, passive does not.
+    framed = detect(live, "obama_1.jpg", jpeg(letterbox(photo("obama_2.jpg"))))
+    assert framed.image_properties[1].faces[0].motion_liveness_score >= 0.5
+    assert framed.image_properties[1].faces[0].texture_liveness_score < 0.5
+    assert not framed.live and framed.liveness_score < 0.5
+    assert [e.error_code for e in framed.errors] == ["LiveDetectionFailed"] and "print or a screen" in \
+        framed.errors[0].message
+    moving = detect(live, "obama_1.jpg", "obama_3.jpg")
+    assert moving.live
+    textures = [p.faces[0].texture_liveness_score for p in moving.image_properties]
+    motion_score = moving.image_properties[1].faces[0].motion_liveness_score
+    assert moving.liveness_score == pytest.approx(min(motion_score, min(textures)))
+
+
+@pytest.fixture(scope="module")
+def pad_off(tmp_path_factory, redis_server):
+    tmp = tmp_path_factory.mktemp("pad-off")
+    clients = write_clients_file(tmp / "clients.json")
+    (tmp / "keys.json").write_text(KeyRing.generate("test1").to_json())
+    target, process, _, _ = start_service(tmp, redis_server.url, tmp / "clients.json", tmp / "keys.json",
+                                          BWS_PAD="off", BWS_WORKERS="1")
+    channel = grpc.insecure_channel(target)
+    yield bws_grpc.BioIDWebServiceStub(channel), clients["tenant-a"].metadata()
+    channel.close()
+    stop_service(process)
+
+
+def test_one_image_without_passive_liveness_is_unimplemented(pad_off):
+    stub, metadata = pad_off
     with pytest.raises(grpc.RpcError) as error:
-        detect(live, "obama_1.jpg")
-    assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED and "BWS_PAD_MODEL" in error.value.details()
+        stub.LivenessDetection(bws.LivenessDetectionRequest(live_images=images("obama_1.jpg")), metadata=metadata,
+                               timeout=120)
+    assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED and "BWS_PAD=off" in error.value.details()
+    two = stub.LivenessDetection(bws.LivenessDetectionRequest(live_images=images(ATTACK, "obama_1.jpg")),
+                                 metadata=metadata, timeout=120)
+    assert two.image_properties[0].faces[0].texture_liveness_score == 0  # not computed
 
 
 def test_bad_images_are_invalid_argument(live):
@@ -105,7 +165,36 @@ def test_video_of_a_moving_head_is_live(live):
     result = live("VideoLivenessDetection", bws.VideoLivenessDetectionRequest(video=clip))
     assert result.live, result.errors
     frames = [p.frame_number for p in result.image_properties]
-    assert len(frames) == 2 and frames[0] < 6 <= frames[1]
+    moved = [p.frame_number for p in result.image_properties if p.faces[0].motion_liveness_score > 0]
+    assert frames == sorted(frames) and len(frames) >= 3 and frames[0] < 6 and len(moved) == 1 and moved[0] >= 6
+    assert all(p.faces[0].texture_liveness_score >= 0.5 for p in result.image_properties)
+
+
+def test_video_reference_frame_is_a_usable_face(live):
+    """Issue 10 item 6: a clip starting with a face too small to use, then a good moving face."""
+    small = photo("obama_1.jpg")
+    small.thumbnail((150, 150))
+    tiny = Image.new("RGB", (640, 480), (30, 30, 30))
+    tiny.paste(small, (245, 165))
+    clip = video([tiny] * 4 + _frames(("obama_1.jpg", 4), ("obama_3.jpg", 4)))
+    result = live("VideoLivenessDetection", bws.VideoLivenessDetectionRequest(video=clip))
+    assert result.live, result.errors
+    assert min(p.frame_number for p in result.image_properties) >= 4
+
+
+def test_video_of_an_attack_sample_moved_about_is_not_live(live):
+    """The model's attack sample, turned as a hand would: passive refuses it."""
+    still = ImageOps.exif_transpose(Image.open(SAMPLES / "image_F2.jpg")).convert("RGB")
+    frames = [still.rotate(angle, resample=Image.Resampling.BICUBIC) for angle in range(0, 24, 2)]
+    result = live("VideoLivenessDetection", bws.VideoLivenessDetectionRequest(video=video(frames)))
+    assert not result.live and any("print or a screen" in e.message for e in result.errors)
+
+
+@pytest.mark.parametrize("container, codec", [("mov", "libx264"), ("webm", "libvpx")])
+def test_video_containers(live, container, codec):
+    clip = video(_frames(("obama_1.jpg", 4), ("obama_3.jpg", 4)), container=container, codec=codec)
+    result = live("VideoLivenessDetection", bws.VideoLivenessDetectionRequest(video=clip))
+    assert result.live, result.errors
 
 
 def test_video_of_a_photo_moved_about_is_not_live(live):
@@ -141,6 +230,12 @@ def _id_scan(name: str) -> bytes:
     return jpeg(page)
 
 
+def test_photo_verify_one_live_image_uses_passive_liveness(live):
+    result = live("PhotoVerify", bws.PhotoVerifyRequest(live_images=images("obama_1.jpg"), photo=face("obama_2.jpg")))
+    assert result.live and result.verification_level >= Level.Value("LEVEL_1") and result.errors == []
+    assert result.liveness_score == pytest.approx(result.image_properties[0].faces[0].texture_liveness_score)
+
+
 def test_photo_verify_same_person_with_liveness(live):
     result = live("PhotoVerify", bws.PhotoVerifyRequest(live_images=images("obama_1.jpg", "obama_3.jpg"),
                                                         photo=_id_scan("obama_2.jpg")))
@@ -161,9 +256,8 @@ def test_photo_verify_errors(live):
                                                          photo=jpeg(Image.new("RGB", (300, 300), "white")),
                                                          disable_liveness_detection=True))
     assert no_face.verification_level == 0 and no_face.errors[0].message.startswith("photo:")
-    with pytest.raises(grpc.RpcError) as error:
-        live("PhotoVerify", bws.PhotoVerifyRequest(live_images=images("obama_1.jpg"), photo=face("obama_2.jpg")))
-    assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    printed = live("PhotoVerify", bws.PhotoVerifyRequest(live_images=images(ATTACK), photo=face("obama_2.jpg")))
+    assert not printed.live and printed.errors[0].error_code == "LiveDetectionFailed"
     with pytest.raises(grpc.RpcError) as error:
         live("PhotoVerify", bws.PhotoVerifyRequest(live_images=images("obama_1.jpg")))
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "photo" in error.value.details()
@@ -184,7 +278,9 @@ def test_rest_routes(service):
     clip = base64.b64encode(video(_frames(("obama_1.jpg", 3), ("obama_3.jpg", 3)))).decode()
     reply = request(service.http_url, "POST", "/api/v1/videolivenessdetection", {"video": clip}, auth)
     assert reply.status == 200 and reply.json["live"] is True
-    assert reply.json["imageProperties"][1]["frameNumber"] >= 3
+    moved = [p["frameNumber"] for p in reply.json["imageProperties"] if p["faces"][0].get("motionLivenessScore")]
+    assert len(moved) == 1 and moved[0] >= 3
     one = request(service.http_url, "POST", "/api/v1/livenessdetection",
                   {"liveImages": [{"image": b64("obama_1.jpg")}]}, auth)
-    assert one.status == 501 and "BWS_PAD_MODEL" in one.json["message"]
+    assert one.status == 200 and one.json["live"] is True
+    assert one.json["livenessScore"] == one.json["imageProperties"][0]["faces"][0]["textureLivenessScore"]

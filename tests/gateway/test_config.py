@@ -19,7 +19,8 @@ def test_environment_overrides_with_types():
 
 
 @pytest.mark.parametrize("env, message", [({"BWS_GRPC_PORT": "x"}, "BWS_GRPC_PORT"),
-                                          ({"BWS_VERIFY_THRESHOLD": "1.5"}, "BWS_VERIFY_THRESHOLD")])
+                                          ({"BWS_VERIFY_THRESHOLD": "1.5"}, "BWS_VERIFY_THRESHOLD"),
+                                          ({"BWS_PAD": "maybe"}, "BWS_PAD")])
 def test_bad_values_name_the_variable(env, message):
     with pytest.raises(ValueError, match=message):
         Settings.from_env(env)
@@ -51,3 +52,12 @@ def test_cors_origins_are_a_set_without_trailing_slashes():
     settings = Settings.from_env({"BWS_CORS_ORIGINS": " https://a.example/ ,http://localhost:3000,, "})
     assert settings.allowed_origins == {"https://a.example", "http://localhost:3000"}
     assert Settings.from_env({}).allowed_origins == frozenset()
+
+
+def test_passive_liveness_is_on_by_default_with_the_bundled_model():
+    from gateway.app import engine_options
+
+    assert engine_options(Settings.from_env({})).pad.model_path is None  # the MiniFASNet pair
+    assert engine_options(Settings.from_env({"BWS_PAD": "off"})).pad is None
+    with pytest.raises(ValueError, match="BWS_PAD_MODEL"):
+        engine_options(Settings.from_env({"BWS_PAD_MODEL": "/nonexistent.onnx"}))

@@ -1,6 +1,10 @@
-"""Passive liveness plumbing: a real onnxruntime session on an ONNX model the
-test builds (the sigmoid of the mean of the normalised crop), so the expected
-score can be computed independently."""
+"""Passive liveness: the bundled MiniFASNet pair reproduces the original
+project's outputs on its own sample images (same patches, same
+probabilities), and a custom ONNX model (BWS_PAD_MODEL) still plugs in."""
+import hashlib
+import json
+from pathlib import Path
+
 import numpy as np
 import onnx
 import pytest
@@ -9,7 +13,72 @@ from PIL import Image
 
 from gateway.engine import EngineOptions, FaceEngine, PadOptions
 from gateway.engine.images import decode_image
+from gateway.engine.pad import MINIFASNET, MiniFasNet, crop_corners, minifasnet_patch, resize_linear
 from tests.conftest import face
+
+SAMPLES = Path(__file__).parents[2] / "fixtures" / "minifasnet"
+EXPECTED = json.loads((SAMPLES / "expected.json").read_text())["samples"]
+
+
+def sample(entry) -> np.ndarray:
+    return decode_image((SAMPLES / entry["image"].rsplit("/", 1)[1]).read_bytes())[0]
+
+
+@pytest.fixture(scope="module")
+def minifasnet() -> MiniFasNet:
+    return MiniFasNet()
+
+
+@pytest.fixture(scope="module")
+def pad_engine() -> FaceEngine:
+    return FaceEngine(EngineOptions(pad=PadOptions()))
+
+
+@pytest.mark.parametrize("entry", EXPECTED, ids=lambda e: e["image"].rsplit("/", 1)[1])
+def test_same_patches_and_probabilities_as_the_original_project(minifasnet, entry):
+    pixels = sample(entry)
+    assert list(pixels.shape[:2]) == entry["decoded_hw"]
+    probabilities = minifasnet.probabilities(pixels, entry["face_box_xywh"])
+    for (name, scale), probs in zip(MINIFASNET, probabilities):
+        expected = entry["models"][name]
+        height, width = pixels.shape[:2]
+        assert list(crop_corners(width, height, entry["face_box_xywh"], scale)) == expected["crop_ltrb_inclusive"]
+        patch = minifasnet_patch(pixels, entry["face_box_xywh"], scale)
+        assert hashlib.sha256(np.ascontiguousarray(patch).tobytes()).hexdigest() == expected["patch_sha256"]
+        np.testing.assert_allclose(probs, expected["onnx_probs"], atol=1e-5)
+    np.testing.assert_allclose(probabilities.sum(axis=0), entry["fused_probs_sum"], atol=1e-5)
+    live = int(np.argmax(probabilities.sum(axis=0))) == 1
+    assert live == entry["is_live"]
+    assert minifasnet.score(pixels, _ltrb(entry["face_box_xywh"])) == pytest.approx(
+        entry["fused_probs_sum"][1] / 2, abs=1e-5)
+
+
+def _ltrb(xywh):
+    x, y, w, h = xywh
+    return x, y, x + w - 1, y + h - 1
+
+
+@pytest.mark.parametrize("entry", EXPECTED, ids=lambda e: e["image"].rsplit("/", 1)[1])
+def test_the_engines_own_face_boxes_give_the_same_decisions(pad_engine, entry):
+    data = (SAMPLES / entry["image"].rsplit("/", 1)[1]).read_bytes()
+    analysis = pad_engine.analyze(data, want_texture=True)
+    assert len(analysis.faces) == 1
+    score = analysis.faces[0].texture_score
+    assert (score >= 0.5) == entry["is_live"], (analysis.faces[0].box, score, entry["live_score"])
+
+
+def test_resize_is_opencv_inter_linear_on_a_known_case():
+    # Up- and down-scaling of a ramp: OpenCV's results computed by hand from its fixed-point rules.
+    ramp = np.arange(4, dtype=np.uint8).reshape(1, 4, 1).repeat(3, axis=2) * 80
+    assert resize_linear(ramp, 2, 1)[0, :, 0].tolist() == [40, 200]
+    assert resize_linear(ramp, 8, 1)[0, :, 0].tolist() == [0, 20, 60, 100, 140, 180, 220, 240]
+
+
+def test_crop_is_shifted_inside_never_padded():
+    # A box at the image corner: the 2.7x crop moves inside, keeps its size and aspect.
+    assert crop_corners(640, 480, (0, 0, 100, 50), 2.7) == (0, 0, 270, 135)
+    # A box too large for the scale: the scale is capped by the image.
+    assert crop_corners(640, 480, (100, 100, 300, 300), 4.0) == (10, 0, 489, 479)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +97,9 @@ def model_path(tmp_path_factory):
     return str(path)
 
 
-def test_texture_score_comes_from_the_model_on_the_face_crop(model_path):
+def test_a_custom_model_replaces_the_pair(model_path):
+    """BWS_PAD_MODEL: a real onnxruntime session on a model the test builds (the
+    sigmoid of the mean of the normalised crop), so the score can be computed independently."""
     options = PadOptions(model_path, input_size=64, mean=(0.4, 0.4, 0.4), std=(0.2, 0.2, 0.2), crop_scale=1.5)
     engine = FaceEngine(EngineOptions(pad=options))
     analysis = engine.analyze(face("biden_1.jpg"), want_texture=True)
@@ -40,3 +111,22 @@ def test_texture_score_comes_from_the_model_on_the_face_crop(model_path):
     expected = 1 / (1 + np.exp(-normalised.mean()))
     assert analysis.faces[0].texture_score == pytest.approx(expected, abs=1e-4)
     assert engine.analyze(face("biden_1.jpg")).faces[0].texture_score == 0.0  # only when asked
+
+
+def test_the_models_ship_in_the_wheel(tmp_path):
+    """A non-editable install (and so the container image) has the model pair, its licence and notice."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    root = Path(__file__).parents[3]
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(root / name, tmp_path / name)
+    for package in ("gateway", "templates_store", "bws_proto", "bws_cli"):
+        shutil.copytree(root / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                    str(tmp_path / "dist"), str(tmp_path)], check=True, capture_output=True)
+    names = zipfile.ZipFile(next((tmp_path / "dist").glob("*.whl"))).namelist()
+    shipped = {n.rsplit("/", 1)[1] for n in names if n.startswith("gateway/engine/pad_models/minifasnet/")}
+    assert shipped == {name for name, _ in MINIFASNET} | {"LICENSE-Apache-2.0.txt", "NOTICE.md"}
