@@ -150,15 +150,21 @@ def stop_service(process: subprocess.Popen) -> None:
         process.kill()
 
 
+def launch_service(tmp: Path, redis_url: str, key_id: str = "test1", **env_extra: str) -> Service:
+    """A service of its own: fresh clients and keys files in tmp, settings from env_extra."""
+    clients = write_clients_file(tmp / "clients.json")
+    (tmp / "keys.json").write_text(KeyRing.generate(key_id).to_json())
+    target, process, log_path, env = start_service(tmp, redis_url, tmp / "clients.json", tmp / "keys.json",
+                                                   **env_extra)
+    return Service(target, process, clients, redis_url, log_path, f"http://127.0.0.1:{env['BWS_HTTP_PORT']}",
+                   f"http://127.0.0.1:{env['BWS_METRICS_PORT']}")
+
+
 @pytest.fixture(scope="session")
 def service(tmp_path_factory, redis_server) -> Service:
-    tmp = tmp_path_factory.mktemp("service")
-    clients = write_clients_file(tmp / "clients.json")
-    (tmp / "keys.json").write_text(KeyRing.generate("test1").to_json())
-    target, process, log_path, env = start_service(tmp, redis_server.url, tmp / "clients.json", tmp / "keys.json")
-    yield Service(target, process, clients, redis_server.url, log_path, f"http://127.0.0.1:{env['BWS_HTTP_PORT']}",
-                  f"http://127.0.0.1:{env['BWS_METRICS_PORT']}")
-    stop_service(process)
+    started = launch_service(tmp_path_factory.mktemp("service"), redis_server.url)
+    yield started
+    stop_service(started.process)
 
 
 @pytest.fixture(scope="module")

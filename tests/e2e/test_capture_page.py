@@ -23,9 +23,8 @@ from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from gateway.web.routes import STATIC
-from templates_store import KeyRing
 from templates_store.embedded import free_port
-from tests.conftest import Service, start_service, stop_service, write_clients_file
+from tests.conftest import Service, launch_service, stop_service
 from tests.e2e.browser import browser
 from tests.e2e.helpers import Caller, new_class_id
 from tests.e2e.http import request
@@ -52,14 +51,11 @@ PAGE_PORT = free_port()  # a copy of the page on the application's own site, ano
 
 @pytest.fixture(scope="module")
 def demo_service(tmp_path_factory, redis_server):
-    tmp = tmp_path_factory.mktemp("capture")
-    clients = write_clients_file(tmp / "clients.json")
-    (tmp / "keys.json").write_text(KeyRing.generate("test1").to_json())
     origins = f"{APP_ORIGIN}, http://localhost:{PAGE_PORT}"
-    target, process, log_path, env = start_service(tmp, redis_server.url, tmp / "clients.json", tmp / "keys.json",
-                                                   BWS_DEMO="1", BWS_CORS_ORIGINS=origins)
-    yield Service(target, process, clients, redis_server.url, log_path, f"http://127.0.0.1:{env['BWS_HTTP_PORT']}")
-    stop_service(process)
+    started = launch_service(tmp_path_factory.mktemp("capture"), redis_server.url, BWS_DEMO="1",
+                             BWS_CORS_ORIGINS=origins)
+    yield started
+    stop_service(started.process)
 
 
 def wait_for(driver: webdriver.Chrome, condition, screenshot: Path, seconds: float = 120):

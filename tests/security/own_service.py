@@ -9,21 +9,16 @@ from pathlib import Path
 
 from PIL import Image
 
-from templates_store import KeyRing
-from tests.conftest import Service, start_service, stop_service, write_clients_file
+from tests.conftest import Service, launch_service, stop_service
 
 
 @contextlib.contextmanager
 def own_service(tmp_path: Path, redis_url: str, **env: str):
-    clients = write_clients_file(tmp_path / "clients.json")
-    (tmp_path / "keys.json").write_text(KeyRing.generate("own1").to_json())
-    target, process, log_path, full_env = start_service(tmp_path, redis_url, tmp_path / "clients.json",
-                                                        tmp_path / "keys.json", **env)
+    service = launch_service(tmp_path, redis_url, "own1", **env)
     try:
-        yield Service(target, process, clients, redis_url, log_path, f"http://127.0.0.1:{full_env['BWS_HTTP_PORT']}",
-                      f"http://127.0.0.1:{full_env['BWS_METRICS_PORT']}")
+        yield service
     finally:
-        stop_service(process)
+        stop_service(service.process)
 
 
 def log_records(service: Service) -> list[dict]:
