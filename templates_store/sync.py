@@ -1,9 +1,13 @@
 """Keeps this process' SearchIndex equal to Redis.
 
-At start-up every partition is loaded (the service is not ready before);
-afterwards each partition's change stream is followed, so templates enrolled
-or deleted through another replica reach this one's index. Applying a change
-re-reads the template's current state, so replays and reordering are harmless.
+At start-up every partition is loaded (the service is not ready before): its
+buckets are read in parallel, a batch of templates per round trip, decoded as
+numpy records. Afterwards each bucket's change stream is followed, so
+templates enrolled or deleted through another replica reach this one's index.
+Applying a change re-reads the template's current state, so replays and
+reordering are harmless. Changes are numbered per bucket: a follower that
+finds a hole in the numbers (the stream was trimmed past its position)
+reloads that bucket instead of missing changes.
 """
 from __future__ import annotations
 
@@ -13,10 +17,19 @@ import logging
 import numpy as np
 
 from templates_store.bcid import Bcid, PartitionId
+from templates_store.buckets import Bucket, Layout
 from templates_store.index import PartitionIndex, SearchIndex
-from templates_store.store import TemplateStore
+from templates_store.store import IndexBatch, StreamPosition, TemplateStore
 
 log = logging.getLogger(__name__)
+_PARALLEL_BUCKETS = 8
+
+
+def _concat(batches: list[IndexBatch]) -> IndexBatch:
+    if not batches:
+        return IndexBatch(np.empty(0, np.int64), np.empty((0, 128), np.float32), np.empty(0, np.int64), [])
+    return IndexBatch(np.concatenate([b.class_ids for b in batches]), np.concatenate([b.vectors for b in batches]),
+                      np.concatenate([b.encoders for b in batches]), [t for b in batches for t in b.tags])
 
 
 class IndexSync:
@@ -27,29 +40,51 @@ class IndexSync:
         self.encoder_version = encoder_version
         self.poll_interval = poll_interval
         self.ready = asyncio.Event()
-        self._positions: dict[PartitionId, str] = {}
+        self._positions: dict[PartitionId, list[StreamPosition]] = {}
+        self._limit = asyncio.Semaphore(_PARALLEL_BUCKETS)
 
     async def load_all(self) -> None:
         for partition in await self.store.partitions():
             await self.load_partition(partition)
         self.ready.set()
 
+    async def _read_bucket(self, layout: Layout, bucket: Bucket) -> IndexBatch:
+        async with self._limit:
+            batches = [b async for b in self.store.scan_bucket(layout, bucket)]
+        rows = _concat(batches)
+        usable = rows.encoders == self.encoder_version
+        if not usable.all():
+            rows = IndexBatch(rows.class_ids[usable], rows.vectors[usable], rows.encoders[usable],
+                              [t for t, u in zip(rows.tags, usable) if u])
+        return rows
+
+    async def _read_buckets(self, layout: Layout, buckets: list[Bucket]) -> IndexBatch:
+        return _concat(list(await asyncio.gather(*(self._read_bucket(layout, b) for b in buckets))))
+
     async def load_partition(self, partition: PartitionId) -> None:
-        # Remember the stream position first: changes made during the load are
+        layout = await self.store.layout(partition)
+        if layout is None:
+            return
+        # Remember the stream positions first: changes made during the load are
         # replayed afterwards, and replaying is idempotent.
-        position = await self.store.last_change_id(partition)
+        positions = await self.store.positions(layout)
+        rows = await self._read_buckets(layout, list(layout.all))
         fresh = PartitionIndex()
-        skipped = 0
-        async for entries in self.store.scan_partition(partition):
-            usable = [e for e in entries if e.template.encoder_version == self.encoder_version]
-            skipped += len(entries) - len(usable)
-            if usable:
-                fresh.bulk_load(np.array([e.class_id for e in usable], np.int64),
-                                np.stack([e.template.vector for e in usable]), [e.tags for e in usable])
+        fresh.bulk_load(rows.class_ids, rows.vectors, rows.tags)
         self.index.replace(partition, fresh)
-        self._positions[partition] = position
+        self._positions[partition] = positions
         log.info("index loaded", extra={"partition": str(partition), "templates": len(fresh),
-                                        "skipped_other_encoder": skipped})
+                                        "buckets": layout.count})
+
+    async def reload_bucket(self, layout: Layout, bucket: Bucket) -> None:
+        (position,) = await self.store.positions(layout, [bucket])
+        rows = await self._read_buckets(layout, [bucket])
+        index = self.index.partition(layout.partition)
+        index.remove_where(layout.numbers(index.class_ids()) == bucket.number)
+        index.bulk_load(rows.class_ids, rows.vectors, rows.tags)
+        self._positions[layout.partition][bucket.number] = position
+        log.warning("index bucket reloaded: its change stream was trimmed past this replica's position",
+                    extra={"partition": str(layout.partition), "bucket": bucket.number, "templates": len(rows.tags)})
 
     async def apply(self, bcid: Bcid) -> None:
         """Brings one class of the index up to date with Redis."""
@@ -66,12 +101,25 @@ class IndexSync:
             if partition not in self._positions:
                 await self.load_partition(partition)
                 continue
-            changes = await self.store.changes_since(partition, self._positions[partition])
+            applied += await self._follow(partition)
+        return applied
+
+    async def _follow(self, partition: PartitionId) -> int:
+        layout = await self.store.layout(partition)
+        positions = self._positions[partition]
+        applied = 0
+        for bucket, position, changes in zip(layout.all, positions,
+                                             await self.store.changes_since(layout, positions)):
+            if not changes:
+                continue
+            first = changes[0].seq
+            if first is not None and position.seq is not None and first != position.seq + 1:
+                await self.reload_bucket(layout, bucket)
+                continue
             for class_id in dict.fromkeys(c.class_id for c in changes):
                 await self.apply(Bcid(partition, class_id))
                 applied += 1
-            if changes:
-                self._positions[partition] = changes[-1].stream_id
+            positions[bucket.number] = StreamPosition(changes[-1].stream_id, changes[-1].seq)
         return applied
 
     async def run(self) -> None:
