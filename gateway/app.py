@@ -175,7 +175,8 @@ def create_app(settings: Settings) -> App:
         embedded = EmbeddedRedis(settings.data_dir / "redis").start()
         redis_url = embedded.url
         log.info("embedded Redis started", extra={"data_dir": str(embedded.data_dir)})
-    store = TemplateStore(connect(redis_url, settings.redis_password), load_keys(settings))
+    store = TemplateStore(connect(redis_url, settings.redis_password), load_keys(settings),
+                          default_buckets=settings.partition_buckets)
     index = SearchIndex()
     pool = EnginePool(settings.workers or None, engine_options(settings))
     clients = load_clients(settings)

@@ -41,6 +41,9 @@ class Settings:
     extension_token_seconds: int = 600  # lifetime of BWS 2 tokens (/extension/token)
     jwt_leeway_seconds: int = 30
     index_poll_seconds: float = 0.25
+    # Buckets (cluster slots) a new partition's templates are sharded into; recorded per partition
+    # when it is created, so changing this only affects partitions created afterwards (README "Sizing").
+    partition_buckets: int = 24
     grace_seconds: float = 30.0
     log_level: str = "INFO"
     version: str = __version__
@@ -48,6 +51,8 @@ class Settings:
     def __post_init__(self) -> None:
         if not 0 < self.verify_threshold <= 1:
             raise ValueError("BWS_VERIFY_THRESHOLD must be in ]0, 1]")
+        if not 1 <= self.partition_buckets <= 1024:
+            raise ValueError("BWS_PARTITION_BUCKETS must be 1 to 1024")
         for name in ("search_top_n", "search_max_matches", "max_images", "max_image_bytes", "max_image_pixels"):
             if getattr(self, name) < 1:
                 raise ValueError(f"BWS_{name.upper()} must be at least 1")
