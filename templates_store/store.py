@@ -51,15 +51,35 @@ local seq = redis.call('INCR', KEYS[2])
 redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'op', ARGV[1], 'class', ARGV[2], 'seq', seq)
 return seq
 """
-# The index fields of many templates of one bucket (one slot) in one round trip.
+# The index fields of a batch of one bucket's templates, shaped for numpy: the
+# plain compact templates (the usual case) concatenated with their classIds
+# joined, so the client decodes them as one record array; tags only where a
+# template has some (by position); anything else (encrypted, odd) per template.
+# A reply of a few strings costs far less to parse than one of thousands of
+# elements. The script reads template keys it derives from the bucket's class
+# set: all in the bucket's slot, the one it is routed to.
 _INDEX_ROWS = """
-local rows = {}
-for i, key in ipairs(KEYS) do
-  local row = redis.call('HMGET', key, 'compact', 'tags')
-  rows[2 * i - 1] = row[1]
-  rows[2 * i] = row[2]
+local scanned = redis.call('SSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])
+local ids, records, tagged, others = {}, {}, {}, {}
+for _, class_id in ipairs(scanned[2]) do
+  local row = redis.call('HMGET', ARGV[3] .. class_id, 'compact', 'tags')
+  local compact, tags = row[1], row[2]
+  if compact then
+    if #compact == tonumber(ARGV[4]) and string.sub(compact, 1, 4) == ARGV[5] then
+      ids[#ids + 1] = class_id
+      records[#records + 1] = compact
+      if tags and tags ~= '[]' then
+        tagged[#tagged + 1] = #ids
+        tagged[#tagged + 1] = tags
+      end
+    else
+      others[#others + 1] = class_id
+      others[#others + 1] = compact
+      others[#others + 1] = tags or '[]'
+    end
+  end
 end
-return rows
+return {scanned[1], table.concat(ids, ','), table.concat(records), tagged, others}
 """
 
 
@@ -257,27 +277,30 @@ class TemplateStore:
             log.error("template not indexed", extra={"bcid": str(bcid), "reason": str(exc)})
             return None
 
-    def decode_batch(self, partition: PartitionId, class_ids: Iterable[int],
-                     compacts: Iterable[bytes | None], tags: Iterable[bytes | None]) -> IndexBatch:
-        """Index rows from raw hash fields, decoded as one numpy record array."""
-        ids, blobs, tag_sets = [], [], []
-        for class_id, blob, raw_tags in zip(class_ids, compacts, tags):
-            if blob is None:
-                continue  # deleted since its classId was listed
-            plain = self._readable(Bcid(partition, class_id), blob)
+    def decode_batch(self, partition: PartitionId, ids: bytes, records: bytes, tagged: list,
+                     others: list) -> IndexBatch:
+        """Index rows from one _INDEX_ROWS reply, the plain ones decoded as one numpy record array."""
+        class_ids = [int(c) for c in ids.split(b",")] if ids else []
+        compact = np.frombuffer(records, COMPACT_RECORD)
+        tags = [self._tag_set(None)] * len(class_ids)
+        for position, raw in zip(tagged[0::2], tagged[1::2]):
+            tags[int(position) - 1] = self._tag_set(raw)
+        extra = []
+        for class_id, blob, raw in zip(others[0::3], others[1::3], others[2::3]):
+            plain = self._readable(Bcid(partition, int(class_id)), blob)
             if plain is not None:
-                ids.append(class_id)
-                blobs.append(plain)
-                tag_sets.append(self._tag_set(raw_tags))
-        records = np.frombuffer(b"".join(blobs), COMPACT_RECORD)
-        good = records["magic"] == CompactTemplate.MAGIC
+                class_ids.append(int(class_id))
+                extra.append(plain)
+                tags.append(self._tag_set(raw))
+        if extra:
+            compact = np.concatenate([compact, np.frombuffer(b"".join(extra), COMPACT_RECORD)])
+        good = compact["magic"] == CompactTemplate.MAGIC
         if not good.all():
             log.error("templates not indexed", extra={"partition": str(partition), "reason": "not compact templates",
                                                       "count": int((~good).sum())})
-            records, ids = records[good], [i for i, g in zip(ids, good) if g]
-            tag_sets = [t for t, g in zip(tag_sets, good) if g]
-        return IndexBatch(np.array(ids, np.int64), records["vector"].astype(np.float32),
-                          records["encoder"].astype(np.int64), tag_sets)
+            tags = [t for t, g in zip(tags, good) if g]
+        return IndexBatch(np.array(class_ids, np.int64)[good], compact["vector"][good].astype(np.float32),
+                          compact["encoder"][good].astype(np.int64), tags)
 
     async def index_entry(self, bcid: Bcid) -> IndexEntry | None:
         compact, tags = await self._fields(bcid, "compact", "tags")
@@ -286,17 +309,16 @@ class TemplateStore:
         return IndexEntry(bcid.class_id, self._decode_compact(bcid, compact), self._tag_set(tags))
 
     async def scan_bucket(self, layout: Layout, bucket: Bucket, batch: int = 2000) -> AsyncIterator[IndexBatch]:
-        """Every readable template of one bucket, a batch at a time: SSCAN, then
-        one script call reads the batch's compact templates and tags."""
-        cursor = 0
+        """Every readable template of one bucket, a batch per round trip."""
+        cursor = b"0"
+        prefix = bucket.template_key(0)[:-1]
         while True:
-            cursor, members = await self.redis.sscan(bucket.classes_key, cursor, count=batch)
-            if members:
-                class_ids = [int(m) for m in members]
-                rows = await self.redis.eval(_INDEX_ROWS, len(class_ids),
-                                             *(bucket.template_key(c) for c in class_ids))
-                yield self.decode_batch(layout.partition, class_ids, rows[0::2], rows[1::2])
-            if cursor == 0:
+            cursor, ids, records, tagged, others = await self.redis.eval(
+                _INDEX_ROWS, 1, bucket.classes_key, cursor, batch, prefix, COMPACT_RECORD.itemsize,
+                CompactTemplate.MAGIC)
+            if ids or others:
+                yield self.decode_batch(layout.partition, ids, records, tagged, others)
+            if cursor in (b"0", 0):
                 return
 
     async def scan_partition(self, partition: PartitionId, batch: int = 2000) -> AsyncIterator[IndexBatch]:
