@@ -132,11 +132,12 @@ def grpc_latencies(target: str, clients, rounds: int, index: SearchIndex) -> Non
         search(filled), search(empty)  # warm-up
         base = 5_000_000_000
         for r in range(rounds):
-            for name, call in (("search_n", lambda: search(filled)), ("search_0", lambda: search(empty)),
-                               ("enroll_n", lambda: enroll(filled, base + r, enroll_images[r % 3])),
-                               ("enroll_0", lambda: enroll(empty, base + r, enroll_images[r % 3]))):
+            image = enroll_images[r % 3]
+            for name, call, args in (("search_n", search, (filled,)), ("search_0", search, (empty,)),
+                                     ("enroll_n", enroll, (filled, base + r, image)),
+                                     ("enroll_0", enroll, (empty, base + r, image))):
                 start = time.perf_counter()
-                call()
+                call(*args)
                 timings[name].append(time.perf_counter() - start)
     query = normalize(np.random.default_rng(5).standard_normal((1, 128)))
     index_times = []

@@ -88,7 +88,18 @@ class PartitionIndex:
 
     def bulk_load(self, class_ids: np.ndarray, vectors: np.ndarray, tags: list[frozenset[str]]) -> None:
         """Appends templates known to be absent (the initial load)."""
-        codes, scales = quantize(vectors)
+        self._append(np.asarray(class_ids, np.int64), *quantize(vectors), tags)
+
+    def merge(self, other: "PartitionIndex") -> None:
+        """Appends another index's templates, known to be absent from this one."""
+        with other._lock:
+            n = other._size
+            rows = (other._class_ids[:n].copy(), other._codes[:n].copy(), other._scales[:n].copy(),
+                    [other._tag_sets[i] for i in other._tag_set_ids[:n]])
+        self._append(*rows)
+
+    def _append(self, class_ids: np.ndarray, codes: np.ndarray, scales: np.ndarray,
+                tags: list[frozenset[str]]) -> None:
         with self._lock:
             start = self._size
             self._grow(start + len(class_ids))

@@ -14,22 +14,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import numpy as np
-
 from templates_store.bcid import Bcid, PartitionId
 from templates_store.buckets import Bucket, Layout
 from templates_store.index import PartitionIndex, SearchIndex
-from templates_store.store import IndexBatch, StreamPosition, TemplateStore
+from templates_store.store import StreamPosition, TemplateStore
 
 log = logging.getLogger(__name__)
 _PARALLEL_BUCKETS = 8
-
-
-def _concat(batches: list[IndexBatch]) -> IndexBatch:
-    if not batches:
-        return IndexBatch(np.empty(0, np.int64), np.empty((0, 128), np.float32), np.empty(0, np.int64), [])
-    return IndexBatch(np.concatenate([b.class_ids for b in batches]), np.concatenate([b.vectors for b in batches]),
-                      np.concatenate([b.encoders for b in batches]), [t for b in batches for t in b.tags])
 
 
 class IndexSync:
@@ -48,18 +39,17 @@ class IndexSync:
             await self.load_partition(partition)
         self.ready.set()
 
-    async def _read_bucket(self, layout: Layout, bucket: Bucket) -> IndexBatch:
+    async def _read_bucket(self, layout: Layout, bucket: Bucket, into: PartitionIndex) -> int:
+        """Adds the bucket's templates of this encoder version to `into`, a batch
+        at a time (so a million templates never sit in memory as float32)."""
+        loaded = 0
         async with self._limit:
-            batches = [b async for b in self.store.scan_bucket(layout, bucket)]
-        rows = _concat(batches)
-        usable = rows.encoders == self.encoder_version
-        if not usable.all():
-            rows = IndexBatch(rows.class_ids[usable], rows.vectors[usable], rows.encoders[usable],
-                              [t for t, u in zip(rows.tags, usable) if u])
-        return rows
-
-    async def _read_buckets(self, layout: Layout, buckets: list[Bucket]) -> IndexBatch:
-        return _concat(list(await asyncio.gather(*(self._read_bucket(layout, b) for b in buckets))))
+            async for rows in self.store.scan_bucket(layout, bucket):
+                usable = rows.encoders == self.encoder_version
+                into.bulk_load(rows.class_ids[usable], rows.vectors[usable],
+                               [t for t, u in zip(rows.tags, usable) if u])
+                loaded += int(usable.sum())
+        return loaded
 
     async def load_partition(self, partition: PartitionId) -> None:
         layout = await self.store.layout(partition)
@@ -68,9 +58,8 @@ class IndexSync:
         # Remember the stream positions first: changes made during the load are
         # replayed afterwards, and replaying is idempotent.
         positions = await self.store.positions(layout)
-        rows = await self._read_buckets(layout, list(layout.all))
         fresh = PartitionIndex()
-        fresh.bulk_load(rows.class_ids, rows.vectors, rows.tags)
+        await asyncio.gather(*(self._read_bucket(layout, b, fresh) for b in layout.all))
         self.index.replace(partition, fresh)
         self._positions[partition] = positions
         log.info("index loaded", extra={"partition": str(partition), "templates": len(fresh),
@@ -78,13 +67,14 @@ class IndexSync:
 
     async def reload_bucket(self, layout: Layout, bucket: Bucket) -> None:
         (position,) = await self.store.positions(layout, [bucket])
-        rows = await self._read_buckets(layout, [bucket])
+        fresh = PartitionIndex()
+        await self._read_bucket(layout, bucket, fresh)
         index = self.index.partition(layout.partition)
         index.remove_where(layout.numbers(index.class_ids()) == bucket.number)
-        index.bulk_load(rows.class_ids, rows.vectors, rows.tags)
+        index.merge(fresh)
         self._positions[layout.partition][bucket.number] = position
         log.warning("index bucket reloaded: its change stream was trimmed past this replica's position",
-                    extra={"partition": str(layout.partition), "bucket": bucket.number, "templates": len(rows.tags)})
+                    extra={"partition": str(layout.partition), "bucket": bucket.number, "templates": len(fresh)})
 
     async def apply(self, bcid: Bcid) -> None:
         """Brings one class of the index up to date with Redis."""

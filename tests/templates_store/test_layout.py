@@ -10,7 +10,7 @@ import pytest
 import redis.asyncio as aredis
 
 from templates_store import Bcid, KeyRing, PartitionId, SearchIndex, TemplateStore
-from templates_store.buckets import LEGACY, Layout, meta_key
+from templates_store.buckets import LEGACY, meta_key
 from templates_store.store import PARTITIONS_KEY
 from templates_store.sync import IndexSync
 from templates_store.templates import EnhancedTemplate, Thumbnail, normalize

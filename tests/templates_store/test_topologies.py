@@ -118,7 +118,7 @@ def test_a_cluster_failover_during_enrollment_loses_nothing(cluster_with_replica
                 failover = asyncio.create_task(asyncio.to_thread(
                     cluster_with_replicas.failover, cluster_with_replicas.replica_ports[0]))
             after_failover += bool(failover and failover.done())
-            for attempt in range(100):  # what a caller does with UNAVAILABLE: try again
+            for _attempt in range(100):  # what a caller does with UNAVAILABLE: try again
                 try:
                     await store.update_template(Bcid(partition, class_id), _add(class_id), False)
                     break
