@@ -10,7 +10,7 @@ import pytest
 import redis.asyncio as aredis
 
 from templates_store import Bcid, KeyRing, PartitionId, SearchIndex, TemplateStore
-from templates_store.buckets import LEGACY, meta_key
+from templates_store.buckets import LEGACY, Layout, meta_key
 from templates_store.store import PARTITIONS_KEY
 from templates_store.sync import IndexSync
 from templates_store.templates import EnhancedTemplate, Thumbnail, normalize
@@ -49,17 +49,18 @@ async def test_a_new_partition_records_its_bucket_count_and_spreads_over_the_buc
 
 async def _plant_legacy(client, keys, bcid, tags, chip):
     """A template as the single-slot layout wrote it (format 1, PNG thumbnail)."""
+    (legacy,) = Layout(bcid.partition, LEGACY).all
     vector = _vectors(1, bcid.class_id)
     header = json.dumps({"encoder": 1, "enrolled": [1.0], "thumbnails": [[1.0, len(chip)]]}).encode()
     enhanced = b"BWE1" + len(header).to_bytes(4, "little") + header + vector.astype("<f4").tobytes() + chip
     compact = EnhancedTemplate(1, vector, (1.0,)).compact().to_bytes()
-    await client.hset(bcid.key, mapping={
+    await client.hset(legacy.template_key(bcid.class_id), mapping={
         "compact": compact, "enhanced": keys.seal(enhanced, f"bws-template|enhanced|{bcid}".encode()),
         "enrolled": "1.0", "tags": json.dumps(tags), "encoder": 1, "fv": 1, "thumbs": 1})
-    await client.sadd(bcid.partition.classes_key, bcid.class_id)
+    await client.sadd(legacy.classes_key, bcid.class_id)
     for tag in tags:
-        await client.sadd(bcid.partition.tag_key(tag), bcid.class_id)
-    await client.xadd(bcid.partition.changes_key, {"op": "upsert", "class": bcid.class_id})
+        await client.sadd(legacy.tag_key(tag), bcid.class_id)
+    await client.xadd(legacy.changes_key, {"op": "upsert", "class": bcid.class_id})
     await client.sadd(PARTITIONS_KEY, str(bcid.partition))
 
 
@@ -75,7 +76,8 @@ async def test_legacy_single_slot_data_keeps_working_then_migrates(redis_server)
     assert await store.count(partition) == 3 and await store.count(partition, ["a", "b"]) == 1
     assert (await store.get_status(Bcid(partition, 1), with_thumbnails=True)).thumbnails[0].png == chip
     await store.update_template(Bcid(partition, 4), _add(4), False)  # writes stay in the old layout
-    assert await client.exists(Bcid(partition, 4).key)
+    (legacy,) = Layout(partition, LEGACY).all
+    assert await client.exists(legacy.template_key(4))
     index = SearchIndex()
     await IndexSync(store, index, 1).load_all()
     assert index.sizes()[partition] == 4
@@ -88,7 +90,7 @@ async def test_legacy_single_slot_data_keeps_working_then_migrates(redis_server)
 
     fresh = TemplateStore(client, keys)
     assert (await fresh.layout(partition)).buckets == 6
-    assert not await client.exists(partition.classes_key, Bcid(partition, 1).key, partition.tag_key("a"))
+    assert not await client.exists(legacy.classes_key, legacy.template_key(1), legacy.tag_key("a"))
     assert await fresh.count(partition) == 4 and await fresh.count(partition, ["a"]) == 2
     status = await fresh.get_status(Bcid(partition, 1), with_thumbnails=True)
     assert status.tags == ("a", "b") and status.thumbnails[0].png == chip

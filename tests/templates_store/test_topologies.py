@@ -3,6 +3,7 @@ import asyncio
 
 import numpy as np
 from templates_store import Bcid, KeyRing, PartitionId, SearchIndex, TemplateStore
+from templates_store.buckets import LEGACY, Layout
 from templates_store.connection import connect
 from templates_store.samples import SampleStore
 from templates_store.sync import IndexSync
@@ -53,7 +54,7 @@ def test_partitions_really_spread_over_the_masters(cluster):
 
     owners = set()
     for p in range(1, 7):
-        key = PartitionId("cluster-store", p).classes_key
+        key = Layout(PartitionId("cluster-store", p), LEGACY).all[0].classes_key
         slot = redis.Redis(host="127.0.0.1", port=cluster.ports[0]).execute_command("CLUSTER KEYSLOT", key)
         owners.add(min(2, slot * 3 // 16384))
     assert len(owners) > 1
