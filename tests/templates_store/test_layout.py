@@ -31,12 +31,18 @@ def _partition(name):
     return PartitionId(name, next(_numbers))
 
 
-async def test_a_new_partition_records_its_bucket_count_and_spreads_over_the_buckets(redis_server):
+async def _filled(redis_server, name: str, buckets: int, templates: int):
+    """A store on a fresh partition of `buckets` buckets holding classes 1..templates."""
     client = aredis.from_url(redis_server.url)
-    store = TemplateStore(client, KeyRing.generate(), default_buckets=8)
-    partition = _partition("layout")
-    for class_id in range(1, 201):
+    store = TemplateStore(client, KeyRing.generate(), default_buckets=buckets)
+    partition = _partition(name)
+    for class_id in range(1, templates + 1):
         await store.update_template(Bcid(partition, class_id), _add(class_id), False)
+    return client, store, partition
+
+
+async def test_a_new_partition_records_its_bucket_count_and_spreads_over_the_buckets(redis_server):
+    client, store, partition = await _filled(redis_server, "layout", 8, 200)
     assert await client.hget(meta_key(partition), "buckets") == b"8"
     layout = await store.layout(partition)
     sizes = [await client.scard(b.classes_key) for b in layout.all]
@@ -105,11 +111,7 @@ async def test_legacy_single_slot_data_keeps_working_then_migrates(redis_server)
 
 
 async def test_a_follower_behind_a_trimmed_stream_reloads_the_bucket(redis_server):
-    client = aredis.from_url(redis_server.url)
-    writer = TemplateStore(client, KeyRing.generate(), default_buckets=2)
-    partition = _partition("trimmed")
-    for class_id in range(1, 11):
-        await writer.update_template(Bcid(partition, class_id), _add(class_id), False)
+    client, writer, partition = await _filled(redis_server, "trimmed", 2, 10)
     follower_store = TemplateStore(aredis.from_url(redis_server.url), writer.keys)
     index = SearchIndex()
     follower = IndexSync(follower_store, index, 1)
