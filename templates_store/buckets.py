@@ -12,8 +12,9 @@ so a write stays one single-slot transaction; counts sum over the buckets.
     bws:{s/p#b.k}:changes          equal slot ranges (what redis-cli --cluster create does)
     bws:{s/p#b.k}:seq              number of the last change (gap detection)
 
-A partition written before buckets existed has no meta hash: it is the
-"legacy" layout, one bucket whose hash tag is {s/p} (the old key names).
+A partition written before buckets existed is the "legacy" layout (recorded
+as 0 buckets when first met): one bucket whose hash tag is {s/p}, the old key
+names.
 `python -m templates_store.migrate` moves such partitions into buckets.
 """
 from __future__ import annotations

@@ -78,7 +78,8 @@ async def migrate_partition(redis: Redis, partition: PartitionId, buckets: int) 
     """Templates copied into buckets (0 when the partition already had them)."""
     check_bucket_count(buckets)
     copied = 0
-    if await redis.hget(meta_key(partition), "buckets") is None:
+    recorded = await redis.hget(meta_key(partition), "buckets")
+    if recorded is None or int(recorded) == LEGACY:
         copied = await _copy(redis, partition, buckets)
         await redis.hset(meta_key(partition), "buckets", buckets)
     await _drop_legacy(redis, partition)

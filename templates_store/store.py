@@ -177,14 +177,16 @@ class TemplateStore:
             return known
         raw = await self.redis.hget(meta_key(partition), "buckets")
         if raw is None:
-            legacy = Layout(partition, LEGACY)
-            if await self.redis.exists(legacy.all[0].classes_key):
-                raw = LEGACY
+            # Data in the old single-slot layout is recorded as such (0 buckets),
+            # so every process keeps agreeing on it, even if it empties later.
+            if await self.redis.exists(Layout(partition, LEGACY).all[0].classes_key):
+                chosen = LEGACY
             elif not create:
                 return None
             else:
-                await self.redis.hsetnx(meta_key(partition), "buckets", self.default_buckets)
-                raw = await self.redis.hget(meta_key(partition), "buckets")
+                chosen = self.default_buckets
+            await self.redis.hsetnx(meta_key(partition), "buckets", chosen)
+            raw = await self.redis.hget(meta_key(partition), "buckets")
         layout = self._layouts[partition] = Layout(partition, int(raw))
         return layout
 

@@ -79,6 +79,7 @@ async def test_legacy_single_slot_data_keeps_working_then_migrates(redis_server)
         await _plant_legacy(client, keys, Bcid(partition, class_id), tags, chip)
     store = TemplateStore(client, keys)
     assert (await store.layout(partition)).buckets == LEGACY
+    assert await client.hget(meta_key(partition), "buckets") == b"0"  # every process agrees from now on
     assert await store.count(partition) == 3 and await store.count(partition, ["a", "b"]) == 1
     assert (await store.get_status(Bcid(partition, 1), with_thumbnails=True)).thumbnails[0].png == chip
     await store.update_template(Bcid(partition, 4), _add(4), False)  # writes stay in the old layout
