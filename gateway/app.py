@@ -263,7 +263,8 @@ def create_app(settings: Settings) -> App:
         redis_url = embedded.url
         log.info("embedded Redis started", extra={"data_dir": str(embedded.data_dir)})
     try:
-        store = TemplateStore(connect(redis_url, settings.redis_password, settings.redis_timeout_seconds), keys)
+        store = TemplateStore(connect(redis_url, settings.redis_password, settings.redis_timeout_seconds), keys,
+                              default_buckets=settings.partition_buckets)
     except BaseException:
         if embedded:
             embedded.stop()

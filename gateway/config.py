@@ -55,6 +55,9 @@ class Settings:
     # Bearer token /metrics requires when set; without port and token the main port shows no per-tenant series.
     metrics_token: str | None = field(default=None, repr=False)
     index_poll_seconds: float = 0.25
+    # Buckets (cluster slots) a new partition's templates are sharded into; recorded per partition
+    # when it is created, so changing this only affects partitions created afterwards (README "Sizing").
+    partition_buckets: int = 24
     grace_seconds: float = 30.0
     reload_poll_seconds: float = 2.0  # how often the clients and keys files are checked for changes
     log_level: str = "INFO"
@@ -69,6 +72,8 @@ class Settings:
     def __post_init__(self) -> None:
         if not 0 < self.verify_threshold <= 1:
             raise ValueError("BWS_VERIFY_THRESHOLD must be in ]0, 1]")
+        if not 1 <= self.partition_buckets <= 1024:
+            raise ValueError("BWS_PARTITION_BUCKETS must be 1 to 1024")
         for name in ("search_top_n", "search_max_matches", "max_images", "max_image_bytes", "max_image_pixels",
                      "max_token_lifetime_seconds", "extension_token_seconds", "max_body_bytes_in_flight",
                      "max_pixels_per_call", "max_feature_vectors"):

@@ -1,4 +1,4 @@
-"""Biometric Class IDs (storage/partition/classId) and the Redis keys they map to."""
+"""Biometric Class IDs (storage/partition/classId); their Redis keys: templates_store/buckets.py."""
 from __future__ import annotations
 
 import re
@@ -10,8 +10,7 @@ MAX_CLASS_ID = 2**63 - 1
 
 @dataclass(frozen=True, order=True)
 class PartitionId:
-    """A tenant's share of the store: every key of a partition carries the same
-    Redis hash tag, so a partition's multi-key transactions stay in one slot."""
+    """A tenant's share of the store (its keys spread over buckets: templates_store/buckets.py)."""
 
     storage: str
     partition: int
@@ -41,24 +40,6 @@ class PartitionId:
         except ValueError as exc:
             raise ValueError(f"invalid partition BCID {text!r}: expected storage/partition/0") from exc
 
-    @property
-    def _prefix(self) -> str:
-        return f"bws:{{{self}}}"
-
-    @property
-    def classes_key(self) -> str:
-        return f"{self._prefix}:classes"
-
-    @property
-    def changes_key(self) -> str:
-        return f"{self._prefix}:changes"
-
-    def tag_key(self, tag: str) -> str:
-        return f"{self._prefix}:tag:{tag}"
-
-    def template_key(self, class_id: int) -> str:
-        return f"{self._prefix}:tpl:{class_id}"
-
 
 @dataclass(frozen=True, order=True)
 class Bcid:
@@ -79,7 +60,3 @@ class Bcid:
             return cls(PartitionId.parse(head), int(class_id))
         except ValueError as exc:
             raise ValueError(f"invalid BCID {text!r}: expected storage/partition/classId") from exc
-
-    @property
-    def key(self) -> str:
-        return self.partition.template_key(self.class_id)

@@ -5,6 +5,7 @@ Each template is its compact vector quantised to int8 with one float32 scale
 cache-sized chunks to float32 and hands them to BLAS, so a search over a
 million templates is one pass over 128 MB. Tags are interned as tag *sets*:
 a filter checks the few distinct sets, then selects rows with np.isin.
+A dict from classId to row makes upserts and removals O(1).
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ class PartitionIndex:
         self._tag_set_ids = np.empty(_INITIAL_CAPACITY, np.uint32)
         self._tag_sets: list[frozenset[str]] = []
         self._tag_set_numbers: dict[frozenset[str], int] = {}
+        self._rows: dict[int, int] = {}  # classId -> row
 
     def __len__(self) -> int:
         return self._size
@@ -50,10 +52,6 @@ class PartitionIndex:
     @property
     def nbytes(self) -> int:
         return sum(a.nbytes for a in (self._codes, self._scales, self._class_ids, self._tag_set_ids))
-
-    def _row_of(self, class_id: int) -> int | None:
-        rows = np.flatnonzero(self._class_ids[:self._size] == class_id)
-        return int(rows[0]) if len(rows) else None
 
     def _tag_set_number(self, tags: frozenset[str]) -> int:
         number = self._tag_set_numbers.get(tags)
@@ -78,10 +76,10 @@ class PartitionIndex:
         codes, scales = quantize(vectors)
         with self._lock:
             for i, class_id in enumerate(class_ids):
-                row = self._row_of(class_id)
+                row = self._rows.get(class_id)
                 if row is None:
                     self._grow(self._size + 1)
-                    row = self._size
+                    row = self._rows[class_id] = self._size
                     self._size += 1
                 self._codes[row] = codes[i]
                 self._scales[row] = scales[i]
@@ -90,7 +88,18 @@ class PartitionIndex:
 
     def bulk_load(self, class_ids: np.ndarray, vectors: np.ndarray, tags: list[frozenset[str]]) -> None:
         """Appends templates known to be absent (the initial load)."""
-        codes, scales = quantize(vectors)
+        self._append(np.asarray(class_ids, np.int64), *quantize(vectors), tags)
+
+    def merge(self, other: "PartitionIndex") -> None:
+        """Appends another index's templates, known to be absent from this one."""
+        with other._lock:
+            n = other._size
+            rows = (other._class_ids[:n].copy(), other._codes[:n].copy(), other._scales[:n].copy(),
+                    [other._tag_sets[i] for i in other._tag_set_ids[:n]])
+        self._append(*rows)
+
+    def _append(self, class_ids: np.ndarray, codes: np.ndarray, scales: np.ndarray,
+                tags: list[frozenset[str]]) -> None:
         with self._lock:
             start = self._size
             self._grow(start + len(class_ids))
@@ -99,16 +108,36 @@ class PartitionIndex:
             self._scales[start:end] = scales
             self._class_ids[start:end] = class_ids
             self._tag_set_ids[start:end] = [self._tag_set_number(t) for t in tags]
+            self._rows.update(zip(np.asarray(class_ids).tolist(), range(start, end)))
             self._size = end
+
+    def class_ids(self) -> np.ndarray:
+        with self._lock:
+            return self._class_ids[:self._size].copy()
+
+    def remove_where(self, mask: np.ndarray) -> int:
+        """Removes the rows the boolean mask (over class_ids()) selects, at once."""
+        with self._lock:
+            keep = np.flatnonzero(~np.asarray(mask[:self._size], bool))
+            removed = self._size - len(keep)
+            if removed:
+                for name in ("_codes", "_scales", "_class_ids", "_tag_set_ids"):
+                    array = getattr(self, name)
+                    array[:len(keep)] = array[keep]
+                self._size = len(keep)
+                self._rows = dict(zip(self._class_ids[:self._size].tolist(), range(self._size)))
+            return removed
 
     def remove(self, class_id: int) -> bool:
         with self._lock:
-            row = self._row_of(class_id)
+            row = self._rows.pop(class_id, None)
             if row is None:
                 return False
             last = self._size - 1
-            for array in (self._codes, self._scales, self._class_ids, self._tag_set_ids):
-                array[row] = array[last]
+            if row != last:
+                for array in (self._codes, self._scales, self._class_ids, self._tag_set_ids):
+                    array[row] = array[last]
+                self._rows[int(self._class_ids[row])] = row
             self._size = last
             return True
 

@@ -3,8 +3,12 @@
 * CompactTemplate: what matching reads. The L2-normalised mean of the
   template's unit feature vectors (128 float32) and the encoder version.
 * EnhancedTemplate: everything enrollment produced: every feature vector with
-  the time it was enrolled, and the aligned face thumbnails (PNG), from which
+  the time it was enrolled, and the aligned face thumbnails, from which
   vectors can be recomputed when the encoder changes.
+
+Enhanced format 2 ("BWE2") stores thumbnails as WebP (templates_store/thumbnails.py);
+format 1 ("BWE1", PNG thumbnails) is still read, and rewritten as format 2 on
+the template's next write.
 """
 from __future__ import annotations
 
@@ -14,10 +18,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from templates_store import thumbnails as codec
+
 DESCRIPTOR_SIZE = 128
 _COMPACT_MAGIC = b"BWC1"
 _COMPACT_HEADER = struct.Struct("<4sHI")
-_ENHANCED_MAGIC = b"BWE1"
+# A compact template's bytes as a numpy record, to decode many at once (index loading).
+COMPACT_RECORD = np.dtype([("magic", "S4"), ("encoder", "<u2"), ("count", "<u4"),
+                           ("vector", "<f4", (DESCRIPTOR_SIZE,))])
+_ENHANCED_MAGIC = b"BWE2"
+_ENHANCED_MAGICS = (b"BWE1", _ENHANCED_MAGIC)  # every format this code reads
 _ENHANCED_HEADER = struct.Struct("<4sI")
 
 
@@ -33,6 +43,8 @@ def normalize(vectors: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CompactTemplate:
+    MAGIC = _COMPACT_MAGIC
+
     encoder_version: int
     vector: np.ndarray  # (128,) float32, unit length
     feature_vectors: int
@@ -55,7 +67,15 @@ class CompactTemplate:
 @dataclass(frozen=True)
 class Thumbnail:
     enrolled: float  # seconds since the epoch
-    png: bytes
+    image: bytes  # the engine's PNG chip, or the compact WebP it is stored as
+
+    @property
+    def png(self) -> bytes:
+        """The chip as PNG (converted when stored compactly)."""
+        return codec.to_png(self.image)
+
+    def compacted(self) -> "Thumbnail":
+        return Thumbnail(self.enrolled, codec.compact(self.image))
 
 
 @dataclass(frozen=True)
@@ -97,21 +117,22 @@ class EnhancedTemplate:
         return CompactTemplate(self.encoder_version, normalize(mean), len(self.vectors))
 
     def to_bytes(self) -> bytes:
+        thumbnails = [t.compacted() for t in self.thumbnails]
         header = json.dumps({
             "encoder": self.encoder_version,
             "enrolled": list(self.enrolled),
-            "thumbnails": [[t.enrolled, len(t.png)] for t in self.thumbnails],
+            "thumbnails": [[t.enrolled, len(t.image)] for t in thumbnails],
         }).encode()
         parts = [_ENHANCED_HEADER.pack(_ENHANCED_MAGIC, len(header)), header,
                  np.ascontiguousarray(self.vectors, dtype="<f4").tobytes()]
-        parts.extend(t.png for t in self.thumbnails)
+        parts.extend(t.image for t in thumbnails)
         return b"".join(parts)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "EnhancedTemplate":
         try:
             magic, header_len = _ENHANCED_HEADER.unpack_from(data)
-            if magic != _ENHANCED_MAGIC:
+            if magic not in _ENHANCED_MAGICS:
                 raise TemplateFormatError("not an enhanced template")
             offset = _ENHANCED_HEADER.size
             header = json.loads(data[offset:offset + header_len])

@@ -78,15 +78,41 @@ class Topology:
 
 
 class Cluster(Topology):
-    """Three masters, the slots split evenly between them."""
+    """Three masters, the slots split evenly between them; optionally a replica per master."""
 
-    def __init__(self, directory: Path, masters: int = 3) -> None:
+    def __init__(self, directory: Path, masters: int = 3, replicas: bool = False) -> None:
         super().__init__()
+        self.replica_ports: list[int] = []
         try:
             self._start_cluster(directory, masters)
+            if replicas:
+                self._add_replicas(directory)
         except BaseException:
             self.stop()
             raise
+
+    def _start_node(self, port: int, directory: Path) -> None:
+        self.processes.append(_start(["--port", str(port), "--cluster-enabled", "yes",
+                                      "--cluster-config-file", f"nodes-{port}.conf",
+                                      "--cluster-node-timeout", "2000"], directory / str(port)))
+        _wait(lambda: _ping(port), 10, f"redis-server on {port}")
+
+    def _add_replicas(self, directory: Path) -> None:
+        for master in self.ports:
+            port = _free_cluster_port()
+            self._start_node(port, directory)
+            _client(port).execute_command("CLUSTER MEET", "127.0.0.1", self.ports[0])
+            master_id = _client(master, decode_responses=True).execute_command("CLUSTER MYID")
+            _wait(lambda p=port, m=master_id: _client(p).execute_command("CLUSTER REPLICATE", m), 30,
+                  f"replica {port} of {master}")
+            self.replica_ports.append(port)
+        for port in self.replica_ports:
+            _wait(lambda p=port: _client(p).info("replication")["master_link_status"] == "up", 30, "replication")
+
+    def failover(self, replica_port: int) -> None:
+        """A manual failover: the replica takes over its master's slots, losing no acknowledged write."""
+        _client(replica_port).execute_command("CLUSTER FAILOVER")
+        _wait(lambda: _client(replica_port).info("replication")["role"] == "master", 30, "cluster failover")
 
     def _start_cluster(self, directory: Path, masters: int) -> None:
         self.ports = [_free_cluster_port() for _ in range(masters)]

@@ -20,7 +20,8 @@ def test_environment_overrides_with_types():
 
 @pytest.mark.parametrize("env, message", [({"BWS_GRPC_PORT": "x"}, "BWS_GRPC_PORT"),
                                           ({"BWS_VERIFY_THRESHOLD": "1.5"}, "BWS_VERIFY_THRESHOLD"),
-                                          ({"BWS_PAD": "maybe"}, "BWS_PAD")])
+                                          ({"BWS_PAD": "maybe"}, "BWS_PAD"),
+                                          ({"BWS_PARTITION_BUCKETS": "0"}, "BWS_PARTITION_BUCKETS")])
 def test_bad_values_name_the_variable(env, message):
     with pytest.raises(ValueError, match=message):
         Settings.from_env(env)

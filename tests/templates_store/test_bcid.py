@@ -1,14 +1,17 @@
 import pytest
 
 from templates_store.bcid import Bcid, PartitionId
+from templates_store.buckets import LEGACY, Layout
 
 
-def test_bcid_text_and_keys_share_the_partition_hash_tag():
+def test_bcid_text_and_the_keys_of_its_bucket():
     bcid = Bcid.parse("bioid/9876/12345")
     assert str(bcid) == "bioid/9876/12345"
-    assert bcid.key == "bws:{bioid/9876}:tpl:12345"
-    assert bcid.partition.classes_key == "bws:{bioid/9876}:classes"
-    assert bcid.partition.tag_key("vip") == "bws:{bioid/9876}:tag:vip"
+    (legacy,) = Layout(bcid.partition, LEGACY).all  # the single-slot layout keeps the old key names
+    assert legacy.template_key(12345) == "bws:{bioid/9876}:tpl:12345"
+    assert legacy.classes_key == "bws:{bioid/9876}:classes" and legacy.tag_key("vip") == "bws:{bioid/9876}:tag:vip"
+    bucket = Layout(bcid.partition, 24).bucket_of(bcid.class_id)
+    assert bucket.template_key(12345) == f"bws:{{{bucket.tag}}}:tpl:12345" and bucket.tag.startswith("bioid/9876#")
 
 
 @pytest.mark.parametrize("text", ["bioid/1/0", "bioid/1/-4", "bioid/x/1", "bi{o}d/1/1", "/1/1", "bioid/1/abc",

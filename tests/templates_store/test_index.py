@@ -74,3 +74,27 @@ def test_partitions_are_separate():
     indexes.partition(a).upsert_many([1], _vectors(1), [frozenset()])
     assert indexes.partition(b).search(_vectors(1), k=5) == [[]]
     assert indexes.sizes() == {a: 1, b: 0}
+
+
+def test_random_upserts_removals_and_bucket_removal_keep_rows_consistent():
+    rng = np.random.default_rng(4)
+    vectors = _vectors(400, seed=4)
+    index, model = PartitionIndex(), {}
+    index.bulk_load(np.arange(1, 101, dtype=np.int64), vectors[:100], [frozenset()] * 100)
+    model.update({c: c - 1 for c in range(1, 101)})
+    for _ in range(600):
+        class_id = int(rng.integers(1, 200))
+        if rng.random() < 0.4:
+            assert index.remove(class_id) == (model.pop(class_id, None) is not None)
+        else:
+            row = int(rng.integers(0, 400))
+            index.upsert_many([class_id], vectors[row][None, :], [frozenset()])
+            model[class_id] = row
+    odd = index.class_ids() % 2 == 1
+    assert index.remove_where(odd) == sum(1 for c in model if c % 2 == 1)
+    model = {c: r for c, r in model.items() if c % 2 == 0}
+    assert len(index) == len(model) and sorted(index.class_ids().tolist()) == sorted(model)
+    for class_id, row in model.items():
+        best = index.search(vectors[row], k=len(model))[0]
+        assert best[0].similarity > 0.99 and class_id in {m.class_id for m in best if m.similarity > 0.99}
+    assert not index.remove(1) and index.remove(next(iter(model)))

@@ -47,9 +47,10 @@ async def test_enhanced_always_encrypted_compact_only_on_request(store, partitio
     await store.update_template(plain, _adding(_vectors(1)), encrypt_compact=False)
     await store.update_template(sealed, _adding(_vectors(1)), encrypt_compact=True)
     raw = redis.Redis.from_url(_url(store))
-    assert is_sealed(raw.hget(plain.key, "enhanced")) and is_sealed(raw.hget(sealed.key, "enhanced"))
-    assert not is_sealed(raw.hget(plain.key, "compact"))
-    assert is_sealed(raw.hget(sealed.key, "compact"))
+    plain_key, sealed_key = await store.template_key(plain), await store.template_key(sealed)
+    assert is_sealed(raw.hget(plain_key, "enhanced")) and is_sealed(raw.hget(sealed_key, "enhanced"))
+    assert not is_sealed(raw.hget(plain_key, "compact"))
+    assert is_sealed(raw.hget(sealed_key, "compact"))
     assert np.allclose((await store.get_compact(sealed)).vector, _vectors(1)[0], atol=1e-6)
 
 
@@ -63,7 +64,7 @@ async def test_a_blob_moved_to_another_class_does_not_open(store, partition):
     await store.update_template(source, _adding(_vectors(1)), encrypt_compact=True)
     await store.update_template(target, _adding(_vectors(1, seed=5)), encrypt_compact=True)
     raw = redis.Redis.from_url(_url(store))
-    raw.hset(target.key, "enhanced", raw.hget(source.key, "enhanced"))
+    raw.hset(await store.template_key(target), "enhanced", raw.hget(await store.template_key(source), "enhanced"))
     with pytest.raises(Exception, match="authentication"):
         await store.get_enhanced(target)
 
@@ -121,12 +122,13 @@ async def test_delete_removes_template_sets_and_records_the_change(store, partit
     bcid = Bcid(partition, 5)
     await store.update_template(bcid, _adding(_vectors(1)), False)
     await store.set_tags(bcid, ["t"])
-    before = await store.last_change_id(partition)
+    layout = await store.layout(partition)
+    before = await store.positions(layout)
     await store.delete(bcid)
     assert not (await store.get_status(bcid)).available
     assert await store.count(partition) == 0 and await store.count(partition, ["t"]) == 0
-    changes = await store.changes_since(partition, before)
-    assert [(c.op, c.class_id) for c in changes] == [("delete", 5)]
+    changes = [c for bucket in await store.changes_since(layout, before) for c in bucket]
+    assert [(c.op, c.class_id, c.seq) for c in changes] == [("delete", 5, 3)]  # after enroll and set_tags
     with pytest.raises(TemplateNotFound):
         await store.delete(bcid)
 
@@ -145,5 +147,5 @@ async def test_scan_partition_yields_every_template(store, partition):
         await store.update_template(Bcid(partition, class_id), _adding(_vectors(1, seed=class_id)), False)
     seen = []
     async for batch in store.scan_partition(partition, batch=7):
-        seen.extend(e.class_id for e in batch)
+        seen.extend(batch.class_ids.tolist())
     assert sorted(seen) == list(range(1, 26))

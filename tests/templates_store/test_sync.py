@@ -55,7 +55,8 @@ async def test_an_unreadable_template_does_not_stop_the_load(store, redis_server
     partition = PartitionId(f"sync-{next(_storages)}", 1)
     await store.update_template(Bcid(partition, 1), _add(1), encrypt_compact=True)
     await store.update_template(Bcid(partition, 2), _add(2), encrypt_compact=True)
-    await store.redis.hset(Bcid(partition, 1).key, "compact", b"BWX1\x02k9" + bytes(40))  # unknown key id
+    unknown_key_id = b"BWX1\x02k9" + bytes(40)
+    await store.redis.hset(await store.template_key(Bcid(partition, 1)), "compact", unknown_key_id)
     index = SearchIndex()
     await IndexSync(store, index, encoder_version=1).load_all()
     assert [m.class_id for m in index.partition(partition).search(_vector(1), k=5)[0]] == [2]
