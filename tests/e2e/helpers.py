@@ -72,3 +72,9 @@ class Caller:
 
     def delete(self, class_id: int):
         return self.DeleteTemplate(fr.DeleteTemplateRequest(classId=class_id))
+
+
+def template_key(raw_redis, partition: str, class_id: int) -> str:
+    """The Redis key of a stored template, in whichever of its partition's buckets it lives."""
+    (key,) = raw_redis.scan_iter(match=f"bws:{{{partition}#*}}:tpl:{class_id}")
+    return key

@@ -19,11 +19,11 @@ import redis
 from bws_proto import facerecognition_pb2 as fr
 from bws_proto import facerecognition_pb2_grpc as fr_grpc
 from gateway.auth import make_token
-from templates_store import KeyRing, PartitionId
+from templates_store import KeyRing
 from templates_store.embedded import free_port
 from tests import conftest
 from tests.conftest import ROOT, start_service, stop_service, write_clients_file
-from tests.e2e.helpers import Caller, new_class_id
+from tests.e2e.helpers import Caller, new_class_id, template_key
 
 GATEWAY = [sys.executable, "-m", "gateway"]
 
@@ -153,7 +153,8 @@ def test_files_are_reloaded_when_they_change(own_service, tmp_path, redis_server
     with grpc.insecure_channel(target) as channel:
         class_id = new_class_id()
         Caller(channel, test_client).enroll(class_id, "obama_1.jpg")
-    blob = redis.Redis.from_url(redis_server.url).hget(PartitionId("late", 1).template_key(class_id), "enhanced")
+    raw = redis.Redis.from_url(redis_server.url)
+    blob = raw.hget(template_key(raw, "late/1", class_id), "enhanced")
     assert KeyRing.from_file(tmp_path / "keys.json").key_id_of(blob) == "k2"
 
 

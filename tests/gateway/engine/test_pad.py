@@ -13,7 +13,8 @@ from PIL import Image
 
 from gateway.engine import EngineOptions, FaceEngine, PadOptions
 from gateway.engine.images import decode_image
-from gateway.engine.pad import MINIFASNET, MiniFasNet, crop_corners, minifasnet_patch, resize_linear
+from gateway.engine.pad import (MINIFASNET, MiniFasNet, box_xywh, crop_corners, minifasnet_patch, reference_box,
+                                resize_linear)
 from tests.conftest import face
 
 SAMPLES = Path(__file__).parents[2] / "fixtures" / "minifasnet"
@@ -49,13 +50,14 @@ def test_same_patches_and_probabilities_as_the_original_project(minifasnet, entr
     np.testing.assert_allclose(probabilities.sum(axis=0), entry["fused_probs_sum"], atol=1e-5)
     live = int(np.argmax(probabilities.sum(axis=0))) == 1
     assert live == entry["is_live"]
-    assert minifasnet.score(pixels, _ltrb(entry["face_box_xywh"])) == pytest.approx(
-        entry["fused_probs_sum"][1] / 2, abs=1e-5)
+    assert probabilities.sum(axis=0)[1] / 2 == pytest.approx(entry["live_score"], abs=1e-5)
 
 
-def _ltrb(xywh):
-    x, y, w, h = xywh
-    return x, y, x + w - 1, y + h - 1
+def test_a_yunet_box_becomes_the_reference_detectors_box():
+    # image_T2.jpg: YuNet's box and the original project's RetinaFace box (expected.json) for the same face.
+    x, y, w, h = reference_box((629, 640, 1008, 1150))
+    x, y, w, h = box_xywh((x, y, w, h))
+    assert abs(x - 590) <= 8 and abs(y - 701) <= 8 and abs(w - 448) <= 8 and abs(h - 448) <= 8
 
 
 @pytest.mark.parametrize("entry", EXPECTED, ids=lambda e: e["image"].rsplit("/", 1)[1])
