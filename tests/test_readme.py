@@ -36,7 +36,7 @@ import pytest
 
 from gateway.auth import make_token
 from gateway.clients import ClientRegistry
-from templates_store.embedded import free_port
+from templates_store.embedded import EmbeddedRedis, free_port
 from tests.conftest import ROOT, stop_service, wait_until_serving
 
 README = ROOT / "README.md"
@@ -136,7 +136,14 @@ def make_token_for(clients_file: Path) -> str:
 
 # test-env NAME -> setup(context) -> variables exported for that block only (the previous values come back
 # after it). Add yours here, e.g. "pad": lambda ctx: ctx.start_service(BWS_PAD_MODEL=str(...)).
-SETUPS: dict[str, Callable[[Context], dict[str, str]]] = {}
+def a_redis_server(context: Context) -> dict[str, str]:
+    """An operator's Redis reachable by URL (the dev service's embedded one sits on a private socket)."""
+    server = EmbeddedRedis(context.tmp / "operator-redis", port=free_port()).start()
+    context.cleanups.append(server.stop)
+    return {"BWS_REDIS_URL": server.url}
+
+
+SETUPS: dict[str, Callable[[Context], dict[str, str]]] = {"redis": a_redis_server}
 
 BLOCKS = shell_blocks(README.read_text())
 
