@@ -5,6 +5,7 @@ engine produced its chips and descriptors from biden_1.jpg and biden_2.jpg
 (tests/fixtures/encoder_v1)."""
 import asyncio
 import io
+import time
 
 import grpc
 import numpy as np
@@ -77,9 +78,18 @@ def test_search_says_that_old_templates_are_not_searched(service):
     class_id = _plant_old(service)
     with service.channel() as channel:
         a = Caller(channel, service.clients["tenant-a"])
-        found = a.search("biden_1.jpg")
+
+        def reported(found) -> bool:
+            return any(e.error_code == "TemplatesNotUpgraded" and "Enroll with no images" in e.message
+                       for e in found.errors)
+
+        # Planted behind the service's back: its index learns of it from the change stream (polled every 0.1 s).
+        for _ in range(50):
+            found = a.search("biden_1.jpg")
+            if reported(found):
+                break
+            time.sleep(0.1)
+        assert reported(found)
         assert all(m.classId != class_id for r in found.result for m in r.matches)
-        assert any(e.error_code == "TemplatesNotUpgraded" and "Enroll with no images" in e.message
-                   for e in found.errors)
         a.enroll(class_id)
         assert any(m.classId == class_id for m in a.search("biden_1.jpg").result[0].matches)

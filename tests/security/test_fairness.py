@@ -59,10 +59,10 @@ def test_one_client_flooding_the_engine_does_not_starve_another(lenient):
         assert b.enroll(b_class, "kit_harington_1.jpg").enrolled_images == 1
         a_done = threading.Event()
 
-        def flood():  # four bombs: two rounds of both workers, had they been A's to take
+        def flood():  # twenty bombs (the attack): ten rounds of both workers, had they been A's to take
             try:
                 a.Enroll(fr.FaceEnrollmentRequest(classId=new_class_id(),
-                                                  images=[msg.ImageData(image=blank_png()) for _ in range(4)]))
+                                                  images=[msg.ImageData(image=blank_png()) for _ in range(20)]))
             finally:
                 a_done.set()
 
