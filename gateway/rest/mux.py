@@ -70,13 +70,13 @@ class Transcoder:
         metadata = tuple((key, request.headers[header]) for header, key in FORWARDED_REQUEST_HEADERS.items()
                          if header in request.headers)
         try:
-            self.authenticator.authenticate(request.headers.get("Authorization"))
+            client = self.authenticator.authenticate(request.headers.get("Authorization"))
         except Unauthenticated:
             # Refused before a byte of the body is read; the gRPC server (which authenticates again) words the
             # refusal, so it carries the BWS headers, log line and metrics of every call.
             return await self._call(request, route, marshal.message_class(route.method.input_type)(), metadata)
         try:
-            with self.budget.reading(request):
+            with self.budget.reading(request, client.client_id):
                 body = await self.budget.read(request) if route.body else b""
                 query = {key: request.query.getall(key) for key in request.query.keys()}
                 message = marshal.request_from_http(route, found, query, body)
