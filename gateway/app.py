@@ -163,7 +163,8 @@ class App:
             self.metrics_runner, self.metrics_port = await self._serve(metrics_app, self.settings.metrics_port)
 
     async def _serve(self, http_app: web.Application, port: int, ssl_context=None) -> tuple[web.AppRunner, int]:
-        runner = web.AppRunner(http_app, access_log=None, shutdown_timeout=self.settings.grace_seconds)
+        runner = web.AppRunner(http_app, access_log=None, shutdown_timeout=self.settings.grace_seconds,
+                               keepalive_timeout=self.settings.http_idle_seconds)
         await runner.setup()
         site = web.TCPSite(runner, self.settings.bind_host, port, ssl_context=ssl_context)
         await site.start()

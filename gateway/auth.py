@@ -31,6 +31,7 @@ def verify_signed(registry: ClientRegistry, token: str, audience: str, required:
     An unknown issuer and a bad signature raise the same `invalid` text. Other
     claim failures (expiry, audience...) surface as PyJWT errors for the caller
     to word: they are only reached once the signature is good."""
+    _ascii(token)
     try:
         claimed = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
@@ -46,6 +47,12 @@ def verify_signed(registry: ClientRegistry, token: str, audience: str, required:
     if client is None:
         raise Unauthenticated(invalid)
     return client, claims
+
+
+def _ascii(token: str) -> None:
+    """A JWT is ASCII; other text (header bytes that are not even UTF-8) would fail inside PyJWT."""
+    if not token.isascii():
+        raise Unauthenticated("malformed token")
 
 
 def check_lifetime(claims: dict, max_lifetime: int, leeway: int, what: str = "token") -> None:
@@ -72,6 +79,7 @@ class Authenticator:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("authorization must be 'Bearer <JWT>'")
         token = token.strip()
+        _ascii(token)
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:

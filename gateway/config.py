@@ -59,6 +59,9 @@ class Settings:
     # when it is created, so changing this only affects partitions created afterwards (README "Sizing").
     partition_buckets: int = 24
     grace_seconds: float = 30.0
+    # An HTTP connection without a complete request for this long is closed (idle keep-alive connections,
+    # and headers sent slowly); aiohttp's own default is an hour.
+    http_idle_seconds: float = 75.0
     reload_poll_seconds: float = 2.0  # how often the clients and keys files are checked for changes
     log_level: str = "INFO"
     # TLS for the gRPC and HTTP ports (PEM files); with a client CA, clients must present a certificate it signed.
@@ -85,6 +88,8 @@ class Settings:
             raise ValueError("BWS_METRICS_TOKEN must be at least 16 characters")
         if self.max_engine_jobs_per_client < 0:
             raise ValueError("BWS_MAX_ENGINE_JOBS_PER_CLIENT must be 0 (the number of workers) or more")
+        if self.http_idle_seconds <= 0:
+            raise ValueError("BWS_HTTP_IDLE_SECONDS must be positive")
         if self.redis_timeout_seconds <= 0:
             raise ValueError("BWS_REDIS_TIMEOUT_SECONDS must be positive")
         if not isinstance(logging.getLevelName(self.log_level.upper()), int):

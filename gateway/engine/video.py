@@ -24,6 +24,9 @@ class VideoLimits:
     max_pixels: int = 1920 * 1080
     frames_to_analyze: int = 24  # decoded, evenly spread, and located
     frames_to_judge: int = 7  # of those, fully analysed (descriptor, passive liveness)
+    # The frame rate a video declares is the sender's to choose: max_seconds are counted at this rate at most,
+    # so a clip claiming 10000 frames per second cannot make a worker decode 200000 frames.
+    max_frame_rate: float = 60.0
 
 
 def decode_frames(data: bytes, limits: VideoLimits = VideoLimits()) -> list[tuple[int, np.ndarray]]:
@@ -44,9 +47,11 @@ def decode_frames(data: bytes, limits: VideoLimits = VideoLimits()) -> list[tupl
             expected = stream.frames or int((container.duration or 0) / 1e6 * rate) or int(limits.max_seconds * rate)
             step = max(1, expected // limits.frames_to_analyze)
             picked = []
+            max_frames = limits.max_seconds * min(rate, limits.max_frame_rate)
             for number, frame in enumerate(container.decode(stream)):
-                if (frame.time is not None and frame.time > limits.max_seconds) or number > limits.max_seconds * rate:
-                    raise InvalidVideo(f"video longer than the limit of {limits.max_seconds:g} seconds")
+                if (frame.time is not None and frame.time > limits.max_seconds) or number > max_frames:
+                    raise InvalidVideo(f"video longer than the limit of {limits.max_seconds:g} seconds "
+                                       f"(at most {max_frames:.0f} frames)")
                 if number % step == 0 and len(picked) < limits.frames_to_analyze:
                     picked.append((number, frame.to_ndarray(format="rgb24")))
             if not picked:

@@ -80,7 +80,7 @@ class ExtensionFlow:
             raise Unauthenticated("Basic authentication with app id and app secret is required")
         try:
             app_id, _, secret = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 (UnicodeDecodeError)
             raise Unauthenticated("malformed Basic authentication") from None
         client = self.registry.get(app_id)
         # An unknown application costs the same comparison as a known one and reads the same.

@@ -82,7 +82,7 @@ def add_routes(app: web.Application, flow: ExtensionFlow, on_call: Callable[[str
         try:
             _, token = flow.bearer(request.headers.get("Authorization"))  # before a byte of the body is read
             request["client"] = token.app_id
-            with budget.reading(request):
+            with budget.reading(request, token.app_id):
                 image = decode_data_url(await budget.read(request))
             body = await flow.upload(token, image, request.query.get("tag"), request.query.get("index"))
         except BodyError as error:

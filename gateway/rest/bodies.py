@@ -26,8 +26,8 @@ class BodyTooLarge(BodyError):
 class OverBudget(BodyError):
     status = 503
 
-    def __init__(self) -> None:
-        super().__init__("the service is reading too many request bodies at once: retry shortly")
+    def __init__(self, whose: str = "the service is") -> None:
+        super().__init__(f"{whose} reading too many request bodies at once: retry shortly")
 
 
 class BodyIncomplete(BodyError):
@@ -36,31 +36,44 @@ class BodyIncomplete(BodyError):
 
 
 class BodyBudget:
-    """Bytes reserved by the bodies being read now, against a fixed total (one event loop: no lock)."""
+    """Bytes reserved by the bodies being read now, against a fixed total (one event loop: no lock).
+
+    One client may hold at most half of the total (at least one body): a client that trickles its bodies
+    in slowly cannot keep every other client's requests at 503."""
 
     def __init__(self, total: int, max_body: int = MAX_BODY_BYTES) -> None:
         self.total = total
         self.max_body = max_body
+        self.per_client = max(max_body, total // 2)
         self.in_use = 0
+        self._by_client: dict[str, int] = {}
 
     @contextmanager
-    def reserve(self, size: int) -> Iterator[None]:
+    def reserve(self, size: int, client: str = "") -> Iterator[None]:
+        held = self._by_client.get(client, 0)
+        if held + size > self.per_client:
+            raise OverBudget("this client is")
         if self.in_use + size > self.total:
             raise OverBudget()
         self.in_use += size
+        self._by_client[client] = held + size
         try:
             yield
         finally:
             self.in_use -= size
+            self._by_client[client] -= size
+            if not self._by_client[client]:
+                del self._by_client[client]
 
     @contextmanager
-    def reading(self, request: web.Request) -> Iterator[None]:
-        """Reserve what the request declares (a body without Content-Length: the largest allowed), or refuse
-        before a byte is read. The reservation lasts while the caller reads and parses the body."""
+    def reading(self, request: web.Request, client: str) -> Iterator[None]:
+        """Reserve what the request declares (a body without Content-Length: the largest allowed) for the
+        authenticated client, or refuse before a byte is read. The reservation lasts while the caller reads
+        and parses the body."""
         declared = request.content_length
         if declared is not None and declared > self.max_body:
             raise BodyTooLarge(self.max_body)
-        with self.reserve(self.max_body if declared is None else declared):
+        with self.reserve(self.max_body if declared is None else declared, client):
             yield
 
     async def read(self, request: web.Request) -> bytes:

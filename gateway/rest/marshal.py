@@ -99,10 +99,10 @@ def request_from_http(route: Route, path_values: Mapping[str, str], query: Mappi
     if route.body:
         try:
             parsed = json.loads(body) if body.strip() else ({} if route.body == "*" else None)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise BadRequest(f"malformed JSON body: {exc}") from None
         except RecursionError:
             raise BadRequest("malformed JSON body: nested too deeply") from None
+        except ValueError as exc:  # bad syntax or UTF-8, and integers of more digits than Python converts
+            raise BadRequest(f"malformed JSON body: {exc}") from None
         if route.body == "*":
             if not isinstance(parsed, dict):
                 raise BadRequest("the JSON body must be an object")

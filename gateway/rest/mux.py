@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from typing import Awaitable, Callable
 
 import grpc
@@ -25,6 +26,7 @@ FORWARDED_REQUEST_HEADERS = {"authorization": "authorization", "reference-number
 RETURNED_METADATA = ("jobid", "bws-version", "reference-number", "date", "response-time-ms")
 DEFAULT_DEADLINE_SECONDS = 120.0
 DISCONNECT_POLL_SECONDS = 0.25
+_METADATA_VALUE = re.compile(r"^[\x20-\x7e]+$")  # what gRPC metadata carries: other header values are dropped
 
 
 def json_response(status: int, body: bytes, headers: dict[str, str] | None = None) -> web.Response:
@@ -68,15 +70,15 @@ class Transcoder:
                                       {"Allow": ", ".join(sorted(set(found)))}, status=405)
             return error_response(grpc.StatusCode.NOT_FOUND, f"no route for {request.path}")
         metadata = tuple((key, request.headers[header]) for header, key in FORWARDED_REQUEST_HEADERS.items()
-                         if header in request.headers)
+                         if _METADATA_VALUE.match(request.headers.get(header, "")))
         try:
-            self.authenticator.authenticate(request.headers.get("Authorization"))
+            client = self.authenticator.authenticate(request.headers.get("Authorization"))
         except Unauthenticated:
             # Refused before a byte of the body is read; the gRPC server (which authenticates again) words the
             # refusal, so it carries the BWS headers, log line and metrics of every call.
             return await self._call(request, route, marshal.message_class(route.method.input_type)(), metadata)
         try:
-            with self.budget.reading(request):
+            with self.budget.reading(request, client.client_id):
                 body = await self.budget.read(request) if route.body else b""
                 query = {key: request.query.getall(key) for key in request.query.keys()}
                 message = marshal.request_from_http(route, found, query, body)

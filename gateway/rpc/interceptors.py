@@ -69,8 +69,10 @@ class UnaryInterceptor(grpc.aio.ServerInterceptor):
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)
         method = handler_call_details.method
-        if handler is None or handler.unary_unary is None or not self.applies_to(method):
+        if handler is None or not self.applies_to(method):
             return handler
+        if handler.unary_unary is None:
+            return self._refusal(handler, method)
         behavior = handler.unary_unary
 
         async def wrapped(request, context):
@@ -79,6 +81,19 @@ class UnaryInterceptor(grpc.aio.ServerInterceptor):
         return grpc.unary_unary_rpc_method_handler(wrapped, request_deserializer=self.deserializer(
                                                        handler.request_deserializer),
                                                    response_serializer=handler.response_serializer)
+
+    def _refusal(self, handler, method: str):
+        """A call refused before its request message is read (see AuthInterceptor) is a stream-unary
+        handler that never reads its stream: the outer interceptors wrap it all the same."""
+        if handler.stream_unary is None or not getattr(handler.stream_unary, "refusal", False):
+            return handler
+        behavior = handler.stream_unary
+
+        async def wrapped(requests, context):
+            return await self.around(behavior, requests, context, method)
+
+        wrapped.refusal = True
+        return grpc.stream_unary_rpc_method_handler(wrapped, response_serializer=handler.response_serializer)
 
 
 class MetadataInterceptor(UnaryInterceptor):
@@ -155,6 +170,25 @@ class ErrorInterceptor(UnaryInterceptor):
 class AuthInterceptor(UnaryInterceptor):
     def __init__(self, authenticator: Authenticator) -> None:
         self.authenticator = authenticator
+
+    async def intercept_service(self, continuation, handler_call_details):
+        """A call whose authorization metadata is refused is answered before its message is read: an
+        unauthenticated caller cannot make the service receive (and hold) 64 MB messages."""
+        handler = await super().intercept_service(continuation, handler_call_details)
+        if handler is None or handler.unary_unary is None or not self.applies_to(handler_call_details.method):
+            return handler
+        authorization = next((v for k, v in handler_call_details.invocation_metadata or ()
+                              if k == "authorization" and isinstance(v, str)), None)
+        try:
+            self.authenticator.authenticate(authorization)
+        except Unauthenticated as error:
+            refused = error
+
+            async def refuse(_requests, _context):
+                raise refused
+            refuse.refusal = True
+            return grpc.stream_unary_rpc_method_handler(refuse, response_serializer=handler.response_serializer)
+        return handler
 
     async def around(self, behavior, request, context, method):
         client = self.authenticator.authenticate(metadata_value(context, "authorization"))
