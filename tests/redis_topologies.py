@@ -111,8 +111,24 @@ class Cluster(Topology):
 
     def failover(self, replica_port: int) -> None:
         """A manual failover: the replica takes over its master's slots, losing no acknowledged write."""
-        _client(replica_port).execute_command("CLUSTER FAILOVER")
-        _wait(lambda: _client(replica_port).info("replication")["role"] == "master", 30, "cluster failover")
+        replica = _client(replica_port)
+
+        def in_sync() -> bool:
+            info = replica.info("replication")
+            return info.get("master_link_status") == "up" and not int(info.get("master_sync_in_progress", 0))
+
+        # A manual failover gives up quietly when the replica cannot catch up in time (a loaded machine):
+        # it is asked again until the replica is master.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            _wait(in_sync, 30, "replica in sync with its master")
+            replica.execute_command("CLUSTER FAILOVER")
+            try:
+                _wait(lambda: replica.info("replication")["role"] == "master", 10, "cluster failover")
+                return
+            except RuntimeError:
+                continue
+        raise RuntimeError("cluster failover not done after 60s")
 
     def _start_cluster(self, directory: Path, masters: int) -> None:
         self.ports = [_free_cluster_port() for _ in range(masters)]
