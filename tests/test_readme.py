@@ -36,7 +36,7 @@ import pytest
 
 from gateway.auth import make_token
 from gateway.clients import ClientRegistry
-from templates_store.embedded import free_port
+from templates_store.embedded import EmbeddedRedis, free_port
 from tests.conftest import ROOT, stop_service, wait_until_serving
 
 README = ROOT / "README.md"
@@ -134,9 +134,16 @@ def make_token_for(clients_file: Path) -> str:
     return make_token(client.client_id, client.key, 3600)
 
 
+def redis_for_migrate(context: Context) -> dict[str, str]:
+    """A real redis-server of the block's own, as the deployment's Redis the migration is pointed at."""
+    server = EmbeddedRedis(context.tmp / "migrate-redis", port=free_port()).start()
+    context.cleanups.append(server.stop)
+    return {"BWS_REDIS_URL": server.url}
+
+
 # test-env NAME -> setup(context) -> variables exported for that block only (the previous values come back
 # after it). Add yours here, e.g. "pad": lambda ctx: ctx.start_service(BWS_PAD_MODEL=str(...)).
-SETUPS: dict[str, Callable[[Context], dict[str, str]]] = {}
+SETUPS: dict[str, Callable[[Context], dict[str, str]]] = {"redis": redis_for_migrate}
 
 BLOCKS = shell_blocks(README.read_text())
 
