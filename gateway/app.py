@@ -123,8 +123,12 @@ class App:
         tls = tls_files(self.settings)
         # The HTTP context is built first: it reports unreadable PEM files clearly.
         self._http_tls = http_context(tls) if tls else None
-        self.grpc_port = (self.grpc_server.add_secure_port(address, grpc_credentials(tls)) if tls
-                          else self.grpc_server.add_insecure_port(address))
+        try:
+            self.grpc_port = (self.grpc_server.add_secure_port(address, grpc_credentials(tls)) if tls
+                              else self.grpc_server.add_insecure_port(address))
+        except RuntimeError:  # grpcio says only "Failed to bind", pointing at GRPC_VERBOSITY
+            raise OSError(f"gRPC cannot listen on {address}: the port is taken (another service?) "
+                          "or not allowed; choose another with BWS_GRPC_PORT") from None
         # REST calls reach the gRPC server through a private unix socket.
         self._socket_dir = Path(tempfile.mkdtemp(prefix="bws-grpc-"))
         internal = f"unix:{self._socket_dir / 'grpc.sock'}"

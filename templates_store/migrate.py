@@ -17,6 +17,7 @@ import json
 from typing import AsyncIterator
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from templates_store.bcid import PartitionId
 from templates_store.buckets import LEGACY, Bucket, Layout, check_bucket_count, meta_key
@@ -99,15 +100,21 @@ def main(argv: list[str] | None = None) -> None:
                         help="storage/partition to migrate (repeatable); default: every partition")
     args = parser.parse_args(argv)
 
-    async def run() -> None:
+    async def run() -> dict[str, int]:
         redis = connect(args.redis_url)
         try:
-            for partition, copied in (await migrate(redis, args.buckets, args.partition)).items():
-                print(f"{partition}: {copied} template(s) moved into {args.buckets} buckets")
+            return await migrate(redis, args.buckets, args.partition)
         finally:
             await redis.aclose()
 
-    asyncio.run(run())
+    try:
+        moved = asyncio.run(run())
+    except (RedisError, OSError) as error:  # the URL may hold a password: name the error, not the URL
+        raise SystemExit(f"migrate: cannot use Redis at --redis-url: {error}") from None
+    for partition, copied in moved.items():
+        print(f"{partition}: {copied} template(s) moved into {args.buckets} buckets")
+    if not moved:
+        print("no partition to migrate")
 
 
 if __name__ == "__main__":

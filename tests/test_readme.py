@@ -134,16 +134,16 @@ def make_token_for(clients_file: Path) -> str:
     return make_token(client.client_id, client.key, 3600)
 
 
-# test-env NAME -> setup(context) -> variables exported for that block only (the previous values come back
-# after it). Add yours here, e.g. "pad": lambda ctx: ctx.start_service(BWS_PAD_MODEL=str(...)).
-def a_redis_server(context: Context) -> dict[str, str]:
-    """An operator's Redis reachable by URL (the dev service's embedded one sits on a private socket)."""
-    server = EmbeddedRedis(context.tmp / "operator-redis", port=free_port()).start()
+def redis_for_migrate(context: Context) -> dict[str, str]:
+    """A real redis-server of the block's own, as the deployment's Redis the migration is pointed at."""
+    server = EmbeddedRedis(context.tmp / "migrate-redis", port=free_port()).start()
     context.cleanups.append(server.stop)
     return {"BWS_REDIS_URL": server.url}
 
 
-SETUPS: dict[str, Callable[[Context], dict[str, str]]] = {"redis": a_redis_server}
+# test-env NAME -> setup(context) -> variables exported for that block only (the previous values come back
+# after it). Add yours here, e.g. "pad": lambda ctx: ctx.start_service(BWS_PAD_MODEL=str(...)).
+SETUPS: dict[str, Callable[[Context], dict[str, str]]] = {"redis": redis_for_migrate}
 
 BLOCKS = shell_blocks(README.read_text())
 

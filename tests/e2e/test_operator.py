@@ -211,6 +211,9 @@ def test_a_failure_after_the_embedded_redis_started_stops_it(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         result = start_failure(tmp_path, BWS_HTTP_PORT=str(port))
+        grpc_taken = start_failure(tmp_path / "grpc", BWS_GRPC_PORT=str(port))
     assert last_line(result).startswith("bws-gateway: cannot start: ")
     assert (tmp_path / "data" / "redis").exists()  # it did start
+    assert last_line(grpc_taken) == (f"bws-gateway: cannot start: gRPC cannot listen on 127.0.0.1:{port}: the port "
+                                     "is taken (another service?) or not allowed; choose another with BWS_GRPC_PORT")
     assert not redis_servers_under(tmp_path)

@@ -14,6 +14,7 @@ from templates_store.buckets import LEGACY, Layout, meta_key
 from templates_store.store import PARTITIONS_KEY
 from templates_store.sync import IndexSync
 from templates_store.templates import EnhancedTemplate, Thumbnail, normalize
+from templates_store.embedded import EmbeddedRedis, free_port
 from tests.conftest import ROOT, face
 
 _numbers = itertools.count(1)
@@ -109,6 +110,25 @@ async def test_legacy_single_slot_data_keeps_working_then_migrates(redis_server)
     await fresh.delete(Bcid(partition, 2))
     assert await fresh.count(partition, ["a"]) == 1
     await client.aclose()
+
+
+def test_migrate_says_in_one_line_when_redis_cannot_be_reached_and_never_prints_the_url():
+    url = f"redis://:a-secret-password@127.0.0.1:{free_port()}/0"  # nothing listens there
+    done = subprocess.run([sys.executable, "-m", "templates_store.migrate", "--redis-url", url],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith("migrate: cannot use Redis at --redis-url:") and done.stderr.count("\n") == 1
+    assert "a-secret-password" not in done.stderr + done.stdout
+
+
+def test_migrate_on_a_redis_without_partitions_says_so(tmp_path):
+    server = EmbeddedRedis(tmp_path, port=free_port()).start()
+    try:
+        done = subprocess.run([sys.executable, "-m", "templates_store.migrate", "--redis-url", server.url],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+    finally:
+        server.stop()
+    assert done.returncode == 0 and done.stdout == "no partition to migrate\n", done.stderr
 
 
 async def test_a_follower_behind_a_trimmed_stream_reloads_the_bucket(redis_server):
