@@ -9,8 +9,7 @@ from PIL import Image, ImageOps
 from bws_proto import bioidwebservice_pb2 as bws
 from bws_proto import bioidwebservice_pb2_grpc as bws_grpc
 from bws_proto import bwsmessages_pb2 as msg
-from templates_store import KeyRing
-from tests.conftest import face, start_service, stop_service, write_clients_file
+from tests.conftest import face, launch_service, stop_service
 from tests.e2e.http import request
 from tests.e2e.media import jpeg, letterbox, perspective, photo, video
 
@@ -126,15 +125,11 @@ def test_two_images_need_motion_and_passive_on_every_image(live):
 
 @pytest.fixture(scope="module")
 def pad_off(tmp_path_factory, redis_server):
-    tmp = tmp_path_factory.mktemp("pad-off")
-    clients = write_clients_file(tmp / "clients.json")
-    (tmp / "keys.json").write_text(KeyRing.generate("test1").to_json())
-    target, process, _, _ = start_service(tmp, redis_server.url, tmp / "clients.json", tmp / "keys.json",
-                                          BWS_PAD="off", BWS_WORKERS="1")
-    channel = grpc.insecure_channel(target)
-    yield bws_grpc.BioIDWebServiceStub(channel), clients["tenant-a"].metadata()
+    started = launch_service(tmp_path_factory.mktemp("pad-off"), redis_server.url, BWS_PAD="off", BWS_WORKERS="1")
+    channel = started.channel()
+    yield bws_grpc.BioIDWebServiceStub(channel), started.clients["tenant-a"].metadata()
     channel.close()
-    stop_service(process)
+    stop_service(started.process)
 
 
 def test_one_image_without_passive_liveness_is_unimplemented(pad_off):

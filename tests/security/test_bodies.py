@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import start_service, stop_service, write_clients_file
-from templates_store import KeyRing
+from tests.conftest import launch_service, stop_service
 from tests.e2e.test_extension import data_url
 from tests.security.forge import extension_token
 
@@ -20,13 +19,10 @@ PATHS = {"rest": "/api/face/v1/search", "upload": "/extension/upload"}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, redis_server):
-    tmp = tmp_path_factory.mktemp("bodies")
-    clients = write_clients_file(tmp / "clients.json")
-    (tmp / "keys.json").write_text(KeyRing.generate("t1").to_json())
-    target, process, _, env = start_service(tmp, redis_server.url, tmp / "clients.json", tmp / "keys.json",
-                                            BWS_WORKERS="1", BWS_MAX_BODY_BYTES_IN_FLIGHT=str(BUDGET))
-    yield process, int(env["BWS_HTTP_PORT"]), clients
-    stop_service(process)
+    started = launch_service(tmp_path_factory.mktemp("bodies"), redis_server.url, "t1", BWS_WORKERS="1",
+                             BWS_MAX_BODY_BYTES_IN_FLIGHT=str(BUDGET))
+    yield started.process, int(started.http_url.rsplit(":", 1)[1]), started.clients
+    stop_service(started.process)
 
 
 def _authorization(kind: str, clients, valid: bool) -> dict[str, str]:
