@@ -45,6 +45,7 @@ from templates_store.samples import SampleStore
 from templates_store.sync import IndexSync
 
 log = logging.getLogger("bws")
+HEALTH_POLL_SECONDS = 1.0
 
 
 def load_keys(settings: Settings) -> KeyRing:
@@ -109,6 +110,8 @@ class App:
     reloader: Reloader | None = None
     metrics: Metrics = field(default_factory=Metrics)
     stopping: bool = False
+    _serving: bool = False
+    _health_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     grpc_port: int = 0
     http_port: int = 0
     metrics_port: int | None = None
@@ -134,6 +137,7 @@ class App:
         internal = f"unix:{self._socket_dir / 'grpc.sock'}"
         self.grpc_server.add_insecure_port(internal)
         await set_serving(self.health, False)
+        self._serving = False
         await self.grpc_server.start()
         self.loopback = grpc.aio.insecure_channel(internal, options=[
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -145,13 +149,17 @@ class App:
         await self.pool.start()
         await self.sync.load_all()
         self._tasks.append(asyncio.create_task(self.sync.run(STORE_OUTAGE.observe_poll), name="index-sync"))
+        if self.embedded_redis:
+            self._tasks.append(asyncio.create_task(self.embedded_redis.supervise(self.update_health),
+                                                   name="embedded-redis"))
         if self.reloader:
             self._tasks.append(asyncio.create_task(self.reloader.run(), name="reload-files"))
             try:
                 asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.reloader.reload_now)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass  # not the main thread (an in-process test): the poll still reloads
-        await set_serving(self.health, True)
+        await self.update_health()
+        self._tasks.append(asyncio.create_task(self._follow_readiness(), name="health"))
         log.info("ready", extra={"templates": sum(self.index.sizes().values()), "workers": self.pool.workers})
 
     async def _start_http(self) -> None:
@@ -192,6 +200,20 @@ class App:
         tenants = expected is not None or self.settings.metrics_port is not None
         return web.Response(body=self.metrics.render(tenants), headers={"Content-Type": CONTENT_TYPE})
 
+    async def update_health(self) -> None:
+        """gRPC health says what /readyz says: SERVING only with the store reachable, the index loaded and the
+        service not stopping."""
+        async with self._health_lock:
+            serving = all((await self.readiness()).values())
+            if serving != self._serving:
+                self._serving = serving
+                await set_serving(self.health, serving)
+
+    async def _follow_readiness(self) -> None:
+        while True:
+            await asyncio.sleep(HEALTH_POLL_SECONDS)
+            await self.update_health()
+
     async def readiness(self) -> dict[str, bool]:
         try:
             store = await asyncio.wait_for(self.store.ping(), 2)
@@ -204,6 +226,7 @@ class App:
         (up to BWS_GRACE_SECONDS), then release everything. Safe after a failed start."""
         self.stopping = True
         if hasattr(self, "grpc_server"):
+            self._serving = False
             await set_serving(self.health, False)
             await self.health.enter_graceful_shutdown()
             log.info("stopping: draining calls in flight", extra={"grace_seconds": self.settings.grace_seconds})

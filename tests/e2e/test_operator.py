@@ -173,7 +173,7 @@ def test_sighup_reloads_at_once(own_service, tmp_path):
 def redis_servers_under(directory: Path) -> list[psutil.Process]:
     found = []
     for proc in psutil.process_iter(["cmdline"]):
-        if any(str(directory) in part for part in proc.info["cmdline"] or ()) and "redis-server" in " ".join(
+        if any(str(directory) in part for part in proc.info["cmdline"] or ()) and "-server" in " ".join(
                 proc.info["cmdline"]):
             found.append(proc)
     return found
