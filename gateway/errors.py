@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from enum import Enum
 
 from redis import exceptions as redis_errors
@@ -55,6 +56,9 @@ class Unimplemented(ServiceError):
 STORE_UNAVAILABLE_ERRORS = (redis_errors.ConnectionError, redis_errors.TimeoutError, redis_errors.ReadOnlyError,
                             redis_errors.ClusterDownError, redis_errors.TryAgainError)
 STORE_UNAVAILABLE_MESSAGE = "template store unavailable, retry later"
+# Redis at its maxmemory refusing writes (reads still work): retryable once memory is freed.
+STORE_FULL_ERRORS = (redis_errors.OutOfMemoryError,)
+STORE_FULL_MESSAGE = "template store full (unavailable for writes), retry later"
 
 
 class StoreOutage:
@@ -89,10 +93,32 @@ class StoreOutage:
 STORE_OUTAGE = StoreOutage()
 
 
+class StoreFull:
+    """Logs once that Redis refuses writes at its maxmemory. Reads keep working (the index-sync poll cannot
+    tell when it ends), so a spell of refusals ends after `quiet_seconds` without one."""
+
+    def __init__(self, quiet_seconds: float = 60.0) -> None:
+        self.quiet_seconds = quiet_seconds
+        self.last_refusal: float | None = None
+
+    def refused(self, error: BaseException) -> None:
+        now = time.monotonic()
+        if self.last_refusal is None or now - self.last_refusal > self.quiet_seconds:
+            log.warning("template store full (Redis maxmemory): writes answer UNAVAILABLE until memory is freed",
+                        extra={"reason": type(error).__name__})
+        self.last_refusal = now
+
+
+STORE_FULL = StoreFull()
+
+
 def translate(error: BaseException) -> BaseException:
     """The one mapping of infrastructure failures to service errors, for every
-    transport: the store being unreachable is Unavailable; anything else is
-    returned as it is."""
+    transport: the store being unreachable or full is Unavailable; anything
+    else is returned as it is."""
+    if isinstance(error, STORE_FULL_ERRORS):
+        STORE_FULL.refused(error)
+        return Unavailable(STORE_FULL_MESSAGE)
     if isinstance(error, STORE_UNAVAILABLE_ERRORS):
         STORE_OUTAGE.failed(error)
         return Unavailable(STORE_UNAVAILABLE_MESSAGE)
