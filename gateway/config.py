@@ -46,6 +46,10 @@ class Settings:
     video_max_bytes: int = 50 * 1024 * 1024
     video_max_seconds: float = 20.0
     extension_token_seconds: int = 600  # lifetime of BWS 2 tokens (/extension/token)
+    # Bytes of samples (/extension/upload, encrypted as stored) one token, and one application's tokens together,
+    # may keep in Redis until a task takes them or they expire; over it the upload is refused (413, 429).
+    max_sample_bytes_per_token: int = 40 * 1024 * 1024
+    max_sample_bytes_per_application: int = 256 * 1024 * 1024
     jwt_leeway_seconds: int = 30
     max_token_lifetime_seconds: int = 3600  # API JWTs and BWS tokens that live longer (exp - iat) are refused
     # Bytes of request bodies that may be read (and parsed) at once across all HTTP requests; over it: 503.
@@ -79,7 +83,8 @@ class Settings:
             raise ValueError("BWS_PARTITION_BUCKETS must be 1 to 1024")
         for name in ("search_top_n", "search_max_matches", "max_images", "max_image_bytes", "max_image_pixels",
                      "max_token_lifetime_seconds", "extension_token_seconds", "max_body_bytes_in_flight",
-                     "max_pixels_per_call", "max_feature_vectors"):
+                     "max_pixels_per_call", "max_feature_vectors", "max_sample_bytes_per_token",
+                     "max_sample_bytes_per_application"):
             if getattr(self, name) < 1:
                 raise ValueError(f"BWS_{name.upper()} must be at least 1")
         if self.extension_token_seconds > self.max_token_lifetime_seconds:

@@ -20,19 +20,34 @@ from gateway import fairness
 from gateway.clients import Client, ClientRegistry
 from gateway.engine import InvalidImage
 from gateway.engine.liveness import DIRECTIONS
-from gateway.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
+from gateway.errors import ErrorKind, InvalidArgument, NotFound, PermissionDenied, ServiceError, Unauthenticated
 from gateway.extension import tokens
+from gateway.extension.image_end import image_bytes
 from gateway.liveness import LiveImage, Liveness
 from gateway.recognition import EnrollmentAction, FaceRecognition, mean_descriptor
 from templates_store import Bcid, PartitionId
-from templates_store.samples import SampleStore, TooManySamples
+from templates_store.samples import SampleRefused, SampleStore
 
 MAX_TRIES = 15
 CHALLENGE_LENGTH = 3
 RESULT_GRACE_SECONDS = 600  # the application may fetch a result this long after its token expired
 _DATA_URL = re.compile(r"^data:(image/(?:png|jpeg|jpg|bmp))(?:;[a-z0-9=.+-]+)*;base64,(.*)$", re.I | re.S)
 _NOBODY = Client("", b"\0" * 32, PartitionId("nobody", 0), app_secret=secrets.token_urlsafe(32))
+# A refused sample's HTTP status and BWS error code, by the cap it is over; an application over its cap may retry
+# once its tokens' samples are used or expired.
+_REFUSALS = {"count": (400, "TooManySamples"), "token": (413, "SamplesTooLarge"),
+             "application": (429, "ApplicationSampleLimit")}
+APPLICATION_RETRY_SECONDS = 60
 _WARNINGS = {"FaceSize": "ImageTooSmall", "Sharpness": "ImageTooBlurry", "FaceInsideImage": "FaceCutOff"}
+
+
+class UploadRefused(ServiceError):
+    """A sample over a cap, answered {"Accepted": false, "Error": code, "Message": message} with `status`."""
+    kind = ErrorKind.RESOURCE_EXHAUSTED
+
+    def __init__(self, message: str, code: str, status: int, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.code, self.status, self.retry_after = code, status, retry_after
 
 
 @dataclass
@@ -124,11 +139,15 @@ class ExtensionFlow:
 
     async def upload(self, token: tokens.BwsToken, image: bytes, tag: str | None, index: str | None) -> dict:
         """Keep one sample (decoded from its data URL) for a token that `bearer` validated before the body was
-        read."""
+        read. What is checked and kept is the image file alone: bytes sent after its end are dropped first."""
         try:
             position = int(index) if index not in (None, "") else int(time.time() * 1000)
         except ValueError:
             raise InvalidArgument("index must be a number") from None
+        try:
+            image = image_bytes(image)
+        except InvalidArgument as exc:
+            return {"Accepted": False, "Error": "InvalidSample", "Message": exc.message}
         try:
             analysis = await self.recognition.engine.analyze(image, want_descriptors=False)
         except InvalidImage as exc:
@@ -140,10 +159,12 @@ class ExtensionFlow:
         concerns = [c for c in analysis.faces[0].checks if not c.passed or c.score < 1 and c.check == "FaceInsideImage"]
         warnings = [_warning(c) for c in concerns]
         try:
-            await self.samples.add(token.partition, token.samples_id, position, (tag or "").lower(), image,
-                                   token.ttl_ms)
-        except TooManySamples as exc:
-            raise InvalidArgument(str(exc)) from None
+            await self.samples.add(token.partition, token.app_id, token.samples_id, position, (tag or "").lower(),
+                                   image, token.ttl_ms)
+        except SampleRefused as exc:
+            status, code = _REFUSALS[exc.reason]
+            raise UploadRefused(str(exc), code, status,
+                                APPLICATION_RETRY_SECONDS if exc.reason == "application" else None) from None
         return {"Accepted": True, "Warnings": [w for w in warnings if w]}
 
     async def run(self, authorization: str | None, task: str, live_detection: str | None,
@@ -159,7 +180,7 @@ class ExtensionFlow:
         tries = await self.samples.count_try(token.partition, token.samples_id, token.ttl_ms)
         if tries > token.max_tries:
             raise PermissionDenied(f"the token's {token.max_tries} tries are used up")
-        samples = await self.samples.take(token.partition, token.samples_id)
+        samples = await self.samples.take(token.partition, token.app_id, token.samples_id)
         if not samples:
             raise InvalidArgument("no samples uploaded")
         try:

@@ -10,7 +10,7 @@ from typing import Callable
 from aiohttp import web
 
 from gateway.errors import ErrorKind, ServiceError, translate
-from gateway.extension.flow import ExtensionFlow, decode_data_url
+from gateway.extension.flow import ExtensionFlow, UploadRefused, decode_data_url
 from gateway.rest.bodies import BodyBudget, BodyError
 
 log = logging.getLogger("bws.extension")
@@ -89,10 +89,12 @@ def add_routes(app: web.Application, flow: ExtensionFlow, on_call: Callable[[str
             if error.status == 503:
                 return _json(503, {"Error": str(error)}, {"Retry-After": "1"})
             return _json(error.status, {"Accepted": False, "Error": "InvalidSample", "Message": str(error)})
+        except UploadRefused as error:
+            headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
+            return _json(error.status, {"Accepted": False, "Error": error.code, "Message": error.message}, headers)
         except ServiceError as error:
             if error.kind == ErrorKind.INVALID_ARGUMENT:
-                code = "TooManySamples" if "at most" in error.message else "InvalidSample"
-                return _json(400, {"Accepted": False, "Error": code, "Message": error.message})
+                return _json(400, {"Accepted": False, "Error": "InvalidSample", "Message": error.message})
             return _failure(error, task=False)
         except Exception as error:  # noqa: BLE001
             return _failure(error, task=False)

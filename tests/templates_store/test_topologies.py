@@ -38,9 +38,9 @@ async def _exercise(url: str, storage: str) -> None:
         await IndexSync(store, index, 1).load_all()
         assert all(index.sizes()[p] == (3 if p == partitions[0] else 2) for p in partitions)
         samples = SampleStore(redis, store.keys)
-        await samples.add(partitions[1], "tok", 1, "up", b"image-bytes", 60_000)
-        assert [s.tag for s in await samples.take(partitions[1], "tok")] == ["up"]
-        assert await samples.take(partitions[1], "tok") == []
+        await samples.add(partitions[1], "app", "tok", 1, "up", b"image-bytes", 60_000)
+        assert [s.tag for s in await samples.take(partitions[1], "app", "tok")] == ["up"]
+        assert await samples.take(partitions[1], "app", "tok") == []
     finally:
         await redis.aclose()
 
