@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import logging
 import os
+import secrets
 import shutil
 import signal
 import sys
@@ -30,7 +31,8 @@ from gateway.fairness import FairEngine
 from gateway.liveness import Liveness
 from gateway.metrics import CONTENT_TYPE, Metrics
 from gateway.recognition import FaceRecognition
-from gateway.rest.bodies import BodyBudget
+from gateway.budget import ByteBudget
+from gateway.rest.bodies import MAX_BODY_BYTES
 from gateway.reload import Reloader, WatchedFile
 from gateway.rest.mux import Transcoder, build_http_app
 from gateway.rest.openapi import openapi_document
@@ -120,8 +122,11 @@ class App:
     async def start(self) -> None:
         await self.store.ping()  # an unreachable Redis fails the start before anything listens
         self.metrics.watch(lambda: self.pool.in_flight, self.index.sizes)
+        # One budget for the bytes of requests held at once, over REST, /extension/ and gRPC alike.
+        self.budget = ByteBudget(self.settings.max_body_bytes_in_flight, max(MAX_BODY_BYTES, MAX_MESSAGE_BYTES))
+        self._loopback_secret = secrets.token_urlsafe(32)
         self.grpc_server = build_server(self.recognition, self.liveness, self.authenticator, self.settings.version,
-                                        self.health, self.metrics.observe_call)
+                                        self.health, self.metrics.observe_call, self.budget, self._loopback_secret)
         address = f"{self.settings.bind_host}:{self.settings.grpc_port}"
         tls = tls_files(self.settings)
         # The HTTP context is built first: it reports unreadable PEM files clearly.
@@ -165,8 +170,7 @@ class App:
     async def _start_http(self) -> None:
         routes = routes_of([facerecognition_pb2.DESCRIPTOR, bioidwebservice_pb2.DESCRIPTOR])
         openapi = openapi_document(routes, "BWS-compatible face recognition", self.settings.version)
-        self.body_budget = BodyBudget(self.settings.max_body_bytes_in_flight)
-        transcoder = Transcoder(routes, self.loopback, self.authenticator, self.body_budget)
+        transcoder = Transcoder(routes, self.loopback, self.authenticator, self.budget, self._loopback_secret)
         http_app = build_http_app(transcoder, self.readiness, openapi, self._extra_routes)
         self.http_runner, self.http_port = await self._serve(http_app, self.settings.http_port, self._http_tls)
         if self.settings.metrics_port is not None:
@@ -183,7 +187,7 @@ class App:
         return runner, site._server.sockets[0].getsockname()[1]
 
     def _extra_routes(self, app: web.Application) -> None:
-        extension_http.add_routes(app, self.extension, self.metrics.observe_call, self.body_budget)
+        extension_http.add_routes(app, self.extension, self.metrics.observe_call, self.budget)
         if self.settings.metrics_port is None:  # else /metrics is only on its own port: 404 here
             app.router.add_get("/metrics", self._metrics)
         web_routes.add_routes(app, self.settings, self.extension)

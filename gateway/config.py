@@ -9,6 +9,8 @@ from typing import Mapping
 
 from gateway import __version__
 
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # the largest gRPC message received or sent (a fixed limit, not a setting)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -52,7 +54,9 @@ class Settings:
     max_sample_bytes_per_application: int = 256 * 1024 * 1024
     jwt_leeway_seconds: int = 30
     max_token_lifetime_seconds: int = 3600  # API JWTs and BWS tokens that live longer (exp - iat) are refused
-    # Bytes of request bodies that may be read (and parsed) at once across all HTTP requests; over it: 503.
+    # Bytes of requests held at once (gateway/budget.py): HTTP bodies from before they are read, gRPC messages from
+    # before they are received, until their calls end; one client holds at most half. Over it: 429 /
+    # RESOURCE_EXHAUSTED with a retry hint. At least MAX_MESSAGE_BYTES.
     max_body_bytes_in_flight: int = 256 * 1024 * 1024
     # /metrics on its own port (the main HTTP port then answers 404); None: on the main port.
     metrics_port: int | None = None
@@ -87,6 +91,9 @@ class Settings:
                      "max_sample_bytes_per_application"):
             if getattr(self, name) < 1:
                 raise ValueError(f"BWS_{name.upper()} must be at least 1")
+        if self.max_body_bytes_in_flight < MAX_MESSAGE_BYTES:
+            raise ValueError(f"BWS_MAX_BODY_BYTES_IN_FLIGHT must be at least {MAX_MESSAGE_BYTES} (the largest gRPC "
+                             "message)")
         if self.extension_token_seconds > self.max_token_lifetime_seconds:
             raise ValueError("BWS_EXTENSION_TOKEN_SECONDS must not exceed BWS_MAX_TOKEN_LIFETIME_SECONDS")
         if self.metrics_token is not None and len(self.metrics_token) < 16:

@@ -22,6 +22,7 @@ class ErrorKind(Enum):
 
 class ServiceError(Exception):
     kind = ErrorKind.INVALID_ARGUMENT
+    retry_after: int | None = None  # seconds, a retry hint the transports pass on
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -50,6 +51,14 @@ class Unavailable(ServiceError):
 
 class Unimplemented(ServiceError):
     kind = ErrorKind.UNIMPLEMENTED
+
+
+class ResourceExhausted(ServiceError):
+    kind = ErrorKind.RESOURCE_EXHAUSTED
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 # Redis unreachable, frozen, still loading its data, or read-only during a failover: retryable.

@@ -11,7 +11,8 @@ from aiohttp import web
 
 from gateway.errors import ErrorKind, ServiceError, translate
 from gateway.extension.flow import ExtensionFlow, UploadRefused, decode_data_url
-from gateway.rest.bodies import BodyBudget, BodyError
+from gateway.budget import ByteBudget, OverBudget
+from gateway.rest.bodies import BodyError, holding_body, read_body
 
 log = logging.getLogger("bws.extension")
 HTTP_STATUS = {ErrorKind.INVALID_ARGUMENT: 400, ErrorKind.UNAUTHENTICATED: 401, ErrorKind.PERMISSION_DENIED: 403,
@@ -64,7 +65,7 @@ def route_label(request: web.Request) -> str:
 
 
 def add_routes(app: web.Application, flow: ExtensionFlow, on_call: Callable[[str, str, float], None],
-               budget: BodyBudget) -> None:
+               budget: ByteBudget) -> None:
     app.middlewares.append(bookkeeping(on_call))
 
     async def token(request: web.Request) -> web.Response:
@@ -82,12 +83,13 @@ def add_routes(app: web.Application, flow: ExtensionFlow, on_call: Callable[[str
         try:
             _, token = flow.bearer(request.headers.get("Authorization"))  # before a byte of the body is read
             request["client"] = token.app_id
-            with budget.reading(request, token.app_id):
-                image = decode_data_url(await budget.read(request))
-            body = await flow.upload(token, image, request.query.get("tag"), request.query.get("index"))
+            with holding_body(budget, request, token.app_id) as hold:  # until the sample is checked and stored
+                image = decode_data_url(await read_body(request, hold))
+                body = await flow.upload(token, image, request.query.get("tag"), request.query.get("index"))
+        except OverBudget as error:
+            return _json(429, {"Accepted": False, "Error": "TooManyRequests", "Message": str(error)},
+                         {"Retry-After": str(error.retry_after)})
         except BodyError as error:
-            if error.status == 503:
-                return _json(503, {"Error": str(error)}, {"Retry-After": "1"})
             return _json(error.status, {"Accepted": False, "Error": "InvalidSample", "Message": str(error)})
         except UploadRefused as error:
             headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None

@@ -16,14 +16,15 @@ import grpc
 from aiohttp import web
 
 from gateway.auth import Authenticator
+from gateway.budget import LOOPBACK_METADATA, ByteBudget, OverBudget
 from gateway.errors import Unauthenticated
 from gateway.rest import errors, marshal
-from gateway.rest.bodies import MAX_BODY_BYTES, BodyBudget, BodyError
+from gateway.rest.bodies import MAX_BODY_BYTES, BodyError, holding_body, read_body
 from gateway.rest.routes import Route
 
 log = logging.getLogger("bws.rest")
 FORWARDED_REQUEST_HEADERS = {"authorization": "authorization", "reference-number": "reference-number"}
-RETURNED_METADATA = ("jobid", "bws-version", "reference-number", "date", "response-time-ms")
+RETURNED_METADATA = ("jobid", "bws-version", "reference-number", "date", "response-time-ms", "retry-after")
 DEFAULT_DEADLINE_SECONDS = 120.0
 DISCONNECT_POLL_SECONDS = 0.25
 _METADATA_VALUE = re.compile(r"^[\x20-\x7e]+$")  # what gRPC metadata carries: other header values are dropped
@@ -40,11 +41,12 @@ def error_response(code: grpc.StatusCode, message: str, headers: dict[str, str] 
 
 class Transcoder:
     def __init__(self, routes: list[Route], channel: grpc.aio.Channel, authenticator: Authenticator,
-                 budget: BodyBudget) -> None:
+                 budget: ByteBudget, loopback_secret: str) -> None:
         self.routes = routes
         self.channel = channel
         self.authenticator = authenticator
         self.budget = budget
+        self.loopback = ((LOOPBACK_METADATA, loopback_secret),)
         self._calls = {route.grpc_path: channel.unary_unary(
             route.grpc_path,
             request_serializer=lambda m: m.SerializeToString(),
@@ -70,7 +72,7 @@ class Transcoder:
                                       {"Allow": ", ".join(sorted(set(found)))}, status=405)
             return error_response(grpc.StatusCode.NOT_FOUND, f"no route for {request.path}")
         metadata = tuple((key, request.headers[header]) for header, key in FORWARDED_REQUEST_HEADERS.items()
-                         if _METADATA_VALUE.match(request.headers.get(header, "")))
+                         if _METADATA_VALUE.match(request.headers.get(header, ""))) + self.loopback
         try:
             client = self.authenticator.authenticate(request.headers.get("Authorization"))
         except Unauthenticated:
@@ -78,18 +80,21 @@ class Transcoder:
             # refusal, so it carries the BWS headers, log line and metrics of every call.
             return await self._call(request, route, marshal.message_class(route.method.input_type)(), metadata)
         try:
-            with self.budget.reading(request, client.client_id):
-                body = await self.budget.read(request) if route.body else b""
+            # The body's bytes stay held until the call ends: its message is in memory until then.
+            with holding_body(self.budget, request, client.client_id) as hold:
+                body = await read_body(request, hold) if route.body else b""
                 query = {key: request.query.getall(key) for key in request.query.keys()}
                 message = marshal.request_from_http(route, found, query, body)
                 del body
+                return await self._call(request, route, message, metadata)
+        except OverBudget as exc:
+            return error_response(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc),
+                                  {"Retry-After": str(exc.retry_after)}, 429)
         except BodyError as exc:
-            code = {413: grpc.StatusCode.RESOURCE_EXHAUSTED, 503: grpc.StatusCode.UNAVAILABLE}.get(
-                exc.status, grpc.StatusCode.INVALID_ARGUMENT)
-            return error_response(code, str(exc), {"Retry-After": "1"} if exc.status == 503 else None, exc.status)
+            code = grpc.StatusCode.RESOURCE_EXHAUSTED if exc.status == 413 else grpc.StatusCode.INVALID_ARGUMENT
+            return error_response(code, str(exc), None, exc.status)
         except marshal.BadRequest as exc:
             return error_response(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        return await self._call(request, route, message, metadata)
 
     async def _call(self, request: web.Request, route: Route, message,
                     metadata: tuple[tuple[str, str], ...]) -> web.Response:

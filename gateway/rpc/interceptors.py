@@ -5,7 +5,9 @@
 * ErrorInterceptor: service errors (and the store being unreachable) to gRPC
   status codes; undecodable request messages to INVALID_ARGUMENT; anything
   unexpected to INTERNAL without leaking details.
-* AuthInterceptor: the JWT, the client, and the operations it may call.
+* AuthInterceptor: the JWT, the client, and the operations it may call; the
+  bytes of the call's message held in the request byte budget (gateway/budget.py)
+  from before it is received until the call ends.
 
 Order (outermost first): metadata, errors, auth.
 """
@@ -13,21 +15,27 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import hmac
 import logging
 import re
 import time
 import uuid
+import weakref
 from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Awaitable, Callable
 
 import grpc
+from google.protobuf import any_pb2, duration_pb2
 from google.protobuf.message import DecodeError
+from google.rpc import error_details_pb2, status_pb2
 
 from gateway import fairness
 from gateway.auth import Authenticator
+from gateway.budget import LOOPBACK_METADATA, ByteBudget, Hold, OverBudget
 from gateway.clients import Client
-from gateway.errors import ErrorKind, InvalidArgument, PermissionDenied, ServiceError, Unauthenticated, translate
+from gateway.errors import (ErrorKind, InvalidArgument, PermissionDenied, ResourceExhausted, ServiceError,
+                            Unauthenticated, translate)
 
 log = logging.getLogger("bws.calls")
 
@@ -40,6 +48,8 @@ OPERATION_OF_METHOD = {
 }
 GRPC_CODE = {kind: getattr(grpc.StatusCode, kind.value) for kind in ErrorKind}
 _METADATA_VALUE = re.compile(r"^[\x20-\x7e]{1,128}$")
+# How long a call may wait, before its message is received, for room in the byte budget.
+RECEIVE_WAIT_SECONDS = 2.0
 
 current_client: contextvars.ContextVar[Client] = contextvars.ContextVar("current_client")
 current_job: contextvars.ContextVar[str] = contextvars.ContextVar("current_job", default="")
@@ -120,7 +130,8 @@ class MetadataInterceptor(UnaryInterceptor):
             raise
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
-            context.set_trailing_metadata([("response-time-ms", str(round(elapsed_ms)))])
+            context.set_trailing_metadata((*(context.trailing_metadata() or ()),
+                                           ("response-time-ms", str(round(elapsed_ms)))))
             client = current_client.get(None)
             code = grpc.StatusCode.CANCELLED if cancelled else context.code() or grpc.StatusCode.OK
             code_name = getattr(code, "name", str(code))
@@ -160,6 +171,9 @@ class ErrorInterceptor(UnaryInterceptor):
             if isinstance(error, ServiceError):
                 context.set_code(GRPC_CODE[error.kind])
                 context.set_details(error.message)
+                if error.retry_after is not None:
+                    context.set_trailing_metadata(retry_trailers(GRPC_CODE[error.kind], error.message,
+                                                                 error.retry_after))
                 return None
             log.exception("unexpected error", extra={"jobid": current_job.get(), "method": method})
             context.set_code(grpc.StatusCode.INTERNAL)
@@ -167,28 +181,77 @@ class ErrorInterceptor(UnaryInterceptor):
         return None
 
 
+def retry_trailers(code: grpc.StatusCode, message: str, seconds: int) -> tuple[tuple[str, str | bytes], ...]:
+    """A retry hint two ways: `retry-after` (seconds) and a google.rpc.RetryInfo detail in the rich status."""
+    detail = any_pb2.Any()
+    detail.Pack(error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=seconds)))
+    status = status_pb2.Status(code=code.value[0], message=message, details=[detail])
+    return (("retry-after", str(seconds)), ("grpc-status-details-bin", status.SerializeToString()))
+
+
+def _refusal_handler(handler, error: ServiceError):
+    """A stream-unary handler that never reads its stream: the call is answered before its message is read."""
+    async def refuse(_requests, _context):
+        raise error
+    refuse.refusal = True
+    return grpc.stream_unary_rpc_method_handler(refuse, response_serializer=handler.response_serializer)
+
+
+def _holding(handler, hold: Hold):
+    """The handler with the call's message counted: the hold (the largest message, taken before the message is
+    read) shrinks to the message's size when it arrives and is released when the call ends, or, for a call that
+    ends before its behavior runs (the caller went away mid-message), when the call's handler is dropped."""
+    deserialize, behavior = handler.request_deserializer, handler.unary_unary
+
+    def counted(data: bytes):
+        hold.shrink(len(data))
+        return deserialize(data) if deserialize else data
+    weakref.finalize(counted, hold.release)
+
+    async def held(request, context):
+        try:
+            return await behavior(request, context)
+        finally:
+            hold.release()
+    return grpc.unary_unary_rpc_method_handler(held, request_deserializer=counted,
+                                               response_serializer=handler.response_serializer)
+
+
 class AuthInterceptor(UnaryInterceptor):
-    def __init__(self, authenticator: Authenticator) -> None:
+    def __init__(self, authenticator: Authenticator, budget: ByteBudget | None = None, message_limit: int = 0,
+                 loopback_secret: str | None = None, receive_wait: float = RECEIVE_WAIT_SECONDS) -> None:
         self.authenticator = authenticator
+        self.budget = budget
+        self.message_limit = message_limit
+        self.loopback_secret = loopback_secret.encode() if loopback_secret else None
+        self.receive_wait = receive_wait
+
+    def _from_loopback(self, metadata) -> bool:
+        given = next((v for k, v in metadata if k == LOOPBACK_METADATA and isinstance(v, str)), None)
+        return self.loopback_secret is not None and given is not None and hmac.compare_digest(
+            given.encode(), self.loopback_secret)
 
     async def intercept_service(self, continuation, handler_call_details):
         """A call whose authorization metadata is refused is answered before its message is read: an
-        unauthenticated caller cannot make the service receive (and hold) 64 MB messages."""
+        unauthenticated caller cannot make the service receive (and hold) 64 MB messages. An authenticated
+        call's message is received only once its client has room for the largest message in the byte
+        budget (waiting a little for it); otherwise RESOURCE_EXHAUSTED with a retry hint, unread."""
         handler = await super().intercept_service(continuation, handler_call_details)
         if handler is None or handler.unary_unary is None or not self.applies_to(handler_call_details.method):
             return handler
-        authorization = next((v for k, v in handler_call_details.invocation_metadata or ()
-                              if k == "authorization" and isinstance(v, str)), None)
+        metadata = handler_call_details.invocation_metadata or ()
+        authorization = next((v for k, v in metadata if k == "authorization" and isinstance(v, str)), None)
         try:
-            self.authenticator.authenticate(authorization)
+            client = self.authenticator.authenticate(authorization)
         except Unauthenticated as error:
-            refused = error
-
-            async def refuse(_requests, _context):
-                raise refused
-            refuse.refusal = True
-            return grpc.stream_unary_rpc_method_handler(refuse, response_serializer=handler.response_serializer)
-        return handler
+            return _refusal_handler(handler, error)
+        if self.budget is None or self._from_loopback(metadata):
+            return handler
+        try:
+            hold = await self.budget.hold_within(self.message_limit, client.client_id, self.receive_wait)
+        except OverBudget as exc:
+            return _refusal_handler(handler, ResourceExhausted(str(exc), exc.retry_after))
+        return _holding(handler, hold)
 
     async def around(self, behavior, request, context, method):
         client = self.authenticator.authenticate(metadata_value(context, "authorization"))

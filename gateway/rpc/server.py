@@ -9,6 +9,8 @@ from bws_proto import bioidwebservice_pb2, facerecognition_pb2
 from bws_proto import bioidwebservice_pb2_grpc as bws_grpc
 from bws_proto import facerecognition_pb2_grpc as fr_grpc
 from gateway.auth import Authenticator
+from gateway.budget import ByteBudget
+from gateway.config import MAX_MESSAGE_BYTES
 from gateway.liveness import Liveness
 from gateway.recognition import FaceRecognition
 from gateway.rpc.bioid_web_service import BioIDWebServiceServicer
@@ -20,16 +22,23 @@ BWS_SERVICES = (
     bioidwebservice_pb2.DESCRIPTOR.services_by_name["BioIDWebService"].full_name,
 )
 REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 
 def build_server(recognition: FaceRecognition, liveness: Liveness, authenticator: Authenticator, version: str,
-                 health_servicer: health.aio.HealthServicer, on_call=lambda *_: None) -> grpc.aio.Server:
+                 health_servicer: health.aio.HealthServicer, on_call=lambda *_: None,
+                 budget: ByteBudget | None = None, loopback_secret: str | None = None) -> grpc.aio.Server:
+    """With a budget, each call's message is held in it (the REST transcoder's calls, which carry the loopback
+    secret, are held on the HTTP side)."""
+    auth = AuthInterceptor(authenticator, budget, MAX_MESSAGE_BYTES, loopback_secret)
     server = grpc.aio.server(
-        interceptors=[MetadataInterceptor(version, on_call), ErrorInterceptor(), AuthInterceptor(authenticator)],
+        interceptors=[MetadataInterceptor(version, on_call), ErrorInterceptor(), auth],
         options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                  ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-                 ("grpc.so_reuseport", 0)],  # a port already in use is an error, not a shared listener
+                 ("grpc.so_reuseport", 0),  # a port already in use is an error, not a shared listener
+                 # Without BDP probing a stream's window stays small until its message is read: calls waiting for
+                 # room in the byte budget cannot make grpc buffer megabytes each (30 waiting calls of 60 MB:
+                 # +1,130 MB with probing, +450 MB without). A message being read still opens its window whole.
+                 ("grpc.http2.bdp_probe", 0)],
     )
     fr_grpc.add_FaceRecognitionServicer_to_server(FaceRecognitionServicer(recognition), server)
     bws_grpc.add_BioIDWebServiceServicer_to_server(BioIDWebServiceServicer(liveness), server)

@@ -115,7 +115,8 @@ def test_unauthenticated_large_bodies_do_not_grow_the_process(server, kind):
 
 
 def test_bodies_in_flight_are_bounded(server):
-    """Authenticated bodies being read hold their declared bytes of the budget; past it, 503 before reading."""
+    """Authenticated bodies being read hold their declared bytes of the budget; past it, 429 (with Retry-After)
+    before reading."""
     _, port, clients = server
     holding = _open(port, PATHS["rest"], 50 * 1024 * 1024, _authorization("rest", clients, valid=True))
     holding.send(b'{"images": [')  # read slowly: 50 of the 80 MB budget stay reserved
@@ -124,7 +125,8 @@ def test_bodies_in_flight_are_bounded(server):
         for kind in sorted(PATHS):
             over = _open(port, PATHS[kind], 40 * 1024 * 1024, _authorization(kind, clients, valid=True))
             response = over.getresponse()
-            assert response.status == 503 and b"retry" in response.read(), kind
+            assert response.status == 429 and b"retry" in response.read(), kind
+            assert response.getheader("Retry-After") == "1"
             over.close()
     finally:
         holding.close()
