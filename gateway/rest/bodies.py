@@ -32,12 +32,12 @@ class BodyIncomplete(BodyError):
 
 
 @contextmanager
-def holding_body(budget: ByteBudget, request: web.Request, client: str,
-                 max_body: int = MAX_BODY_BYTES) -> Iterator[Hold]:
-    """Hold what the request declares (a body without Content-Length: the largest allowed) for the authenticated
-    client, or refuse before a byte is read (BodyTooLarge, OverBudget). The hold lasts the caller's block: read,
-    parse and the whole call."""
-    declared = request.content_length
+def holding_body(budget: ByteBudget, request: web.Request, client: str, max_body: int = MAX_BODY_BYTES,
+                 read: bool = True) -> Iterator[Hold]:
+    """Hold what the request declares (a chunked body: the largest allowed; no body, or one that is not `read`:
+    nothing) for the authenticated client, or refuse before a byte is read (BodyTooLarge, OverBudget). The hold
+    lasts the caller's block: read, parse and the whole call."""
+    declared = request.content_length if read and request.can_read_body else 0
     if declared is not None and declared > max_body:
         raise BodyTooLarge(max_body)
     with budget.holding(max_body if declared is None else declared, client) as hold:

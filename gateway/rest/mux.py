@@ -81,7 +81,7 @@ class Transcoder:
             return await self._call(request, route, marshal.message_class(route.method.input_type)(), metadata)
         try:
             # The body's bytes stay held until the call ends: its message is in memory until then.
-            with holding_body(self.budget, request, client.client_id) as hold:
+            with holding_body(self.budget, request, client.client_id, read=bool(route.body)) as hold:
                 body = await read_body(request, hold) if route.body else b""
                 query = {key: request.query.getall(key) for key in request.query.keys()}
                 message = marshal.request_from_http(route, found, query, body)

@@ -31,6 +31,14 @@ def test_redis_persists_its_data():
     assert options["--appendonly"] == "yes" and options["--dir"] == "/data"
 
 
+def test_redis_evicts_only_keys_with_a_ttl():
+    """Templates carry no TTL: a volatile-* policy can never evict them (allkeys-* would)."""
+    command = COMPOSE["services"]["redis"]["command"]
+    options = dict(zip(command[1::2], command[2::2]))
+    assert options["--maxmemory-policy"] in ("volatile-ttl", "volatile-lru", "volatile-lfu")
+    assert re.fullmatch(r"\d+[kmg]b", options["--maxmemory"])
+
+
 def test_gateway_environment_is_settings_that_exist_and_load():
     gateway = COMPOSE["services"]["gateway"]
     env = {k: str(v) for k, v in gateway["environment"].items()}

@@ -1,4 +1,5 @@
-"""The whole service on Redis Cluster and behind Sentinels."""
+"""The whole service on Redis Cluster and behind Sentinels (Valkey 9.1), and on Redis 7.0 as users run it: one
+server, a cluster, sentinels."""
 import asyncio
 from types import SimpleNamespace
 
@@ -21,7 +22,7 @@ async def _recorded_buckets(url: str, partition: PartitionId) -> int:
         await client.aclose()
 
 
-@pytest.mark.parametrize("topology", ["cluster", "sentinels"])
+@pytest.mark.parametrize("topology", ["cluster", "sentinels", "redis7_server", "redis7_cluster", "redis7_sentinels"])
 def test_service_on(topology, request, tmp_path):
     url = request.getfixturevalue(topology).url
     clients = write_clients_file(tmp_path / "clients.json")

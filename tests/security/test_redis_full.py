@@ -11,7 +11,7 @@ import grpc
 import pytest
 import redis
 
-from tests.conftest import face
+from tests.conftest import face, redis7_binary
 from tests.e2e.helpers import Caller, new_class_id
 from tests.e2e.http import request
 from tests.e2e.test_extension import basic, data_url
@@ -22,9 +22,10 @@ from templates_store.embedded import EmbeddedRedis, free_port
 FORBIDDEN = ("HSET", "EVALSHA", "XADD", "SADD", ":tpl:", ":ext:", "BWC1", "compact", "pipeline")
 
 
-@pytest.fixture
-def full_redis(tmp_path):
-    server = EmbeddedRedis(tmp_path / "redis", port=free_port()).start()
+@pytest.fixture(params=["valkey9", "redis7"])
+def full_redis(request, tmp_path):
+    binary = redis7_binary() if request.param == "redis7" else None
+    server = EmbeddedRedis(tmp_path / "redis", port=free_port(), binary=binary).start()
     try:
         with own_service(tmp_path, server.url, BWS_WORKERS="1") as service:
             yield server, service

@@ -117,3 +117,20 @@ def test_sample_bytes_are_capped_per_token_and_application(capped):
     # A task takes its token's samples, which frees the application's share.
     flow.task(tokens[0], "verify")
     assert flow.upload(tokens[3], photo, index=1).status == 200
+
+
+def test_only_token_flow_keys_expire(capped):
+    """What README "Sizing" tells operators: a volatile-* eviction policy can drop the token flow's keys, never a
+    template, because only the former carry a TTL."""
+    service, raw = capped
+    flow = Flow(service)
+    class_id = new_class_id()
+    with service.channel() as channel:
+        Caller(channel, service.clients["tenant-a"]).enroll(class_id, "obama_1.jpg")
+    token = flow.token(class_id, "verify", livedetection="false")
+    assert flow.upload(token, face("obama_2.jpg")).status == 200
+    keys = [key.decode() for key in raw.scan_iter(match="bws:*")]
+    assert any(":tpl:" in k for k in keys) and any(":ext:" in k for k in keys) and any(":ext-bytes:" in k for k in keys)
+    for key in keys:
+        ttl = raw.pttl(key)
+        assert (ttl > 0) if ":ext" in key else (ttl == -1), (key, ttl)

@@ -4,9 +4,10 @@ import redis.asyncio as aredis
 from templates_store import KeyRing, TemplateStore
 
 
-@pytest.fixture
-async def store(redis_server):
-    client = aredis.from_url(redis_server.url)
+@pytest.fixture(params=["redis_server", "redis7_server"], ids=["valkey9", "redis7"])
+async def store(request):
+    """The store on each server the project is tested against."""
+    client = aredis.from_url(request.getfixturevalue(request.param).url)
     yield TemplateStore(client, KeyRing.generate("k1"))
     await client.aclose()
 

@@ -2,6 +2,7 @@
 import asyncio
 
 import numpy as np
+import pytest
 from templates_store import Bcid, KeyRing, PartitionId, SearchIndex, TemplateStore
 from templates_store.buckets import LEGACY, Layout
 from templates_store.connection import connect
@@ -45,8 +46,9 @@ async def _exercise(url: str, storage: str) -> None:
         await redis.aclose()
 
 
-def test_store_on_a_three_master_cluster(cluster):
-    asyncio.run(_exercise(cluster.url, "cluster-store"))
+@pytest.mark.parametrize("topology", ["cluster", "redis7_cluster"])
+def test_store_on_a_three_master_cluster(topology, request):
+    asyncio.run(_exercise(request.getfixturevalue(topology).url, "cluster-store"))
 
 
 def test_partitions_really_spread_over_the_masters(cluster):
@@ -60,7 +62,9 @@ def test_partitions_really_spread_over_the_masters(cluster):
     assert len(owners) > 1
 
 
-def test_store_behind_sentinels_survives_a_failover(sentinels):
+@pytest.mark.parametrize("topology", ["sentinels", "redis7_sentinels"])
+def test_store_behind_sentinels_survives_a_failover(topology, request):
+    sentinels = request.getfixturevalue(topology)
     asyncio.run(_exercise(sentinels.url, "sentinel-store"))
 
     async def after_failover():
