@@ -164,7 +164,9 @@ class App:
         if self.settings.metrics_port is not None:
             metrics_app = web.Application()
             metrics_app.router.add_get("/metrics", self._metrics)
-            self.metrics_runner, self.metrics_port = await self._serve(metrics_app, self.settings.metrics_port)
+            # The same TLS (and client CA) as the other ports: the series name partitions.
+            self.metrics_runner, self.metrics_port = await self._serve(metrics_app, self.settings.metrics_port,
+                                                                       self._http_tls)
 
     async def _serve(self, http_app: web.Application, port: int, ssl_context=None) -> tuple[web.AppRunner, int]:
         runner = web.AppRunner(http_app, access_log=None, shutdown_timeout=self.settings.grace_seconds,
