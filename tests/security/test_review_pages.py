@@ -16,7 +16,8 @@ RAW_PAGES = ["/web/static/capture.html", "/web/static/docs.html", "/docs/swagger
              "/docs/swagger-ui/index.j2", "/docs/swagger-ui/", "/web/static/", "/docs/swagger-ui/favicon-32x32.png"]
 ASSETS = {"/web/static/capture.js": "javascript", "/web/static/capture.css": "text/css",
           "/web/static/docs.js": "javascript", "/docs/swagger-ui/swagger-ui-bundle.js": "javascript",
-          "/docs/swagger-ui/swagger-ui-standalone-preset.js": "javascript", "/docs/swagger-ui/swagger-ui.css": "text/css"}
+          "/docs/swagger-ui/swagger-ui-standalone-preset.js": "javascript",
+          "/docs/swagger-ui/swagger-ui.css": "text/css"}
 OTHER_ORIGIN = re.compile(rb"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", re.I)  # an absolute or scheme-relative URL
 
 
