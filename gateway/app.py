@@ -13,6 +13,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import grpc
 from aiohttp import web
@@ -28,6 +29,7 @@ from gateway.errors import STORE_OUTAGE
 from gateway.extension import http as extension_http
 from gateway.extension.flow import ExtensionFlow
 from gateway.fairness import FairEngine
+from gateway.files import read_small_file
 from gateway.liveness import Liveness
 from gateway.metrics import CONTENT_TYPE, Metrics
 from gateway.recognition import FaceRecognition
@@ -48,12 +50,17 @@ from templates_store.sync import IndexSync
 
 log = logging.getLogger("bws")
 HEALTH_POLL_SECONDS = 1.0
+T = TypeVar("T")
+
+
+def keys_from_file(path: Path) -> KeyRing:
+    return KeyRing.from_json(read_small_file(path))
 
 
 def load_keys(settings: Settings) -> KeyRing:
     path = settings.keys_path
     if settings.keys_file:
-        return KeyRing.from_file(_existing(path, "BWS_KEYS_FILE"))
+        return _named("BWS_KEYS_FILE", keys_from_file, path)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         # Private from the first byte; O_EXCL also refuses to follow a link planted at the path.
@@ -61,12 +68,12 @@ def load_keys(settings: Settings) -> KeyRing:
             file.write(KeyRing.generate("dev1").to_json())
     log.warning("BWS_KEYS_FILE is not set: templates are encrypted with a development key kept in the data "
                 "directory; configure a keys file for production", extra={"path": str(path)})
-    return KeyRing.from_file(path)
+    return keys_from_file(path)
 
 
 def load_clients(settings: Settings) -> ClientRegistry:
     if settings.clients_file:
-        return ClientRegistry.from_file(_existing(settings.clients_file, "BWS_CLIENTS_FILE"))
+        return _named("BWS_CLIENTS_FILE", ClientRegistry.from_file, settings.clients_file)
     registry, path = development_registry(settings.data_dir)
     client = next(iter(registry), None)
     if client is None:
@@ -79,10 +86,12 @@ def load_clients(settings: Settings) -> ClientRegistry:
     return registry
 
 
-def _existing(path: Path, variable: str) -> Path:
-    if not Path(path).is_file():
-        raise ValueError(f"{variable}: no file {path}")
-    return path
+def _named(variable: str, load: Callable[[Path], T], path: Path) -> T:
+    """A configured file's first load: its errors (a missing, special or oversized file too) name the variable."""
+    try:
+        return load(Path(path))
+    except ValueError as exc:
+        raise ValueError(f"{variable}: {exc}") from None
 
 
 def watch_files(settings: Settings, clients: ClientRegistry, store: TemplateStore, samples: SampleStore) -> Reloader:
@@ -92,7 +101,7 @@ def watch_files(settings: Settings, clients: ClientRegistry, store: TemplateStor
         samples.keys = ring
 
     return Reloader([WatchedFile("client registry", settings.clients_path, ClientRegistry.from_file, clients.replace),
-                     WatchedFile("key file", settings.keys_path, KeyRing.from_file, apply_keys)],
+                     WatchedFile("key file", settings.keys_path, keys_from_file, apply_keys)],
                     settings.reload_poll_seconds)
 
 
@@ -176,7 +185,9 @@ class App:
         if self.settings.metrics_port is not None:
             metrics_app = web.Application()
             metrics_app.router.add_get("/metrics", self._metrics)
-            self.metrics_runner, self.metrics_port = await self._serve(metrics_app, self.settings.metrics_port)
+            # The same TLS (and client CA) as the other ports: the series name partitions.
+            self.metrics_runner, self.metrics_port = await self._serve(metrics_app, self.settings.metrics_port,
+                                                                       self._http_tls)
 
     async def _serve(self, http_app: web.Application, port: int, ssl_context=None) -> tuple[web.AppRunner, int]:
         runner = web.AppRunner(http_app, access_log=None, shutdown_timeout=self.settings.grace_seconds,

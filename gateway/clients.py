@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.files import read_small_file
 from templates_store import PartitionId
 
 OPERATIONS = frozenset({"enroll", "verify", "search", "tags", "status", "count", "delete", "liveness", "photoverify"})
@@ -59,8 +60,9 @@ class ClientRegistry:
 
     @classmethod
     def from_file(cls, path: Path) -> "ClientRegistry":
+        text = read_small_file(Path(path))
         try:
-            return cls.from_json(Path(path).read_text())
+            return cls.from_json(text)
         except (KeyError, TypeError, json.JSONDecodeError) as exc:
             raise ValueError(f"{path}: not a valid client registry ({exc})") from None
 

@@ -28,7 +28,7 @@ from gateway.recognition import EnrollmentAction, FaceRecognition, mean_descript
 from templates_store import Bcid, PartitionId
 from templates_store.samples import SampleRefused, SampleStore
 
-MAX_TRIES = 15
+MAX_TRIES = tokens.MAX_TRIES
 CHALLENGE_LENGTH = 3
 RESULT_GRACE_SECONDS = 600  # the application may fetch a result this long after its token expired
 _DATA_URL = re.compile(r"^data:(image/(?:png|jpeg|jpg|bmp))(?:;[a-z0-9=.+-]+)*;base64,(.*)$", re.I | re.S)
@@ -132,8 +132,6 @@ class ExtensionFlow:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("a BWS token is required: Authorization: Bearer <token>")
         client, bws_token = tokens.validate(self.registry, token.strip(), self.max_token_lifetime)
-        if not 1 <= bws_token.max_tries <= MAX_TRIES:
-            raise Unauthenticated(tokens.INVALID)
         fairness.current_tenant.set(client.client_id)  # its engine jobs count against its own cap
         return client, bws_token
 

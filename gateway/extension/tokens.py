@@ -7,6 +7,8 @@ token checks again that its BCID lies in the application's partition and that
 the application may perform its task (`authorize`)."""
 from __future__ import annotations
 
+import math
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ import jwt
 
 from gateway.auth import check_lifetime, verify_signed
 from gateway.clients import Client, ClientRegistry
+from gateway.engine.liveness import DIRECTIONS
 from gateway.errors import PermissionDenied, Unauthenticated
 from templates_store import Bcid, PartitionId
 
@@ -24,6 +27,11 @@ ACTIONS = {"enroll": "enrollment", "verify": "verification", "identify": "identi
            "livenessdetection": "livenessdetection"}
 INVALID = "invalid BWS token"  # one text for unknown application and bad signature: no app-id enumeration
 _REQUIRED = ["exp", "nbf", "iat", "jti", "aud", "iss"]
+MAX_TRIES = 15
+MAX_CHALLENGE = 9  # directions: one per sample after the first, of at most 10 samples
+_MAX_BCID = 200
+_JTI = re.compile(r"[!-~]{1,128}")  # printable ASCII, no space: it is part of Redis keys
+_MAX_TIME = 2**53  # NumericDate: seconds, exact in a double
 
 
 @dataclass(frozen=True)
@@ -83,23 +91,46 @@ def issue(client: Client, partition: PartitionId, class_id: int, task: str, max_
 
 
 def validate(registry: ClientRegistry, token: str, max_lifetime: int, leeway: int = 10) -> tuple[Client, BwsToken]:
-    """The application and its token, checked as of now: signature, times, lifetime, partition and operation."""
+    """The application and its token, checked as of now: signature, times, lifetime, partition and operation.
+    The signer chooses every claim: a claim of the wrong type or range is the same INVALID answer as a bad
+    signature, never an exception further on (Infinity, NaN, "3", true, objects, long texts)."""
     try:
         client, claims = verify_signed(registry, token, AUDIENCE, _REQUIRED, leeway, INVALID)
-    except jwt.ExpiredSignatureError:
-        raise Unauthenticated("BWS token expired") from None
+    except jwt.ExpiredSignatureError:  # signed by the application: a malformed exp (true is 1) is no expiry
+        raise Unauthenticated(INVALID if _malformed(token) else "BWS token expired") from None
     except jwt.PyJWTError:
         raise Unauthenticated(INVALID) from None
+    if _malformed(claims):
+        raise Unauthenticated(INVALID)
     check_lifetime(claims, max_lifetime, leeway, "BWS token")
     try:
-        task = claims["task"]
-        if not isinstance(task, str) or task not in TASKS:
-            raise ValueError(task)
-        partition, class_id = parse_target(claims["bcid"], task)
-        bws_token = BwsToken(str(claims["jti"]), client.client_id, partition, class_id, task,
-                             int(claims["maxtries"]), bool(claims["livedetection"]),
-                             tuple(str(c) for c in claims["challenge"]), float(claims["exp"]))
-    except (KeyError, ValueError, TypeError, AttributeError):
+        partition, class_id = parse_target(claims["bcid"], claims["task"])
+    except ValueError:
         raise Unauthenticated(INVALID) from None
+    bws_token = BwsToken(claims["jti"], client.client_id, partition, class_id, claims["task"], claims["maxtries"],
+                         claims["livedetection"], tuple(claims["challenge"]), float(claims["exp"]))
     authorize(client, bws_token.partition, bws_token.task)
     return client, bws_token
+
+
+def _malformed(token_or_claims: str | dict) -> bool:
+    claims = token_or_claims
+    if isinstance(claims, str):  # a token whose signature PyJWT has checked
+        claims = jwt.decode(claims, options={"verify_signature": False})
+    return not _well_formed(claims)
+
+
+def _well_formed(claims: object) -> bool:
+    """Every claim this service reads, of exactly its type (true is no number) and within its range."""
+    if not isinstance(claims, dict):
+        return False
+    times = [claims.get(name) for name in ("exp", "iat", "nbf")]
+    jti, bcid, task, tries, challenge = (claims.get(n) for n in ("jti", "bcid", "task", "maxtries", "challenge"))
+    return (all(type(t) in (int, float) and math.isfinite(t) and 0 <= t < _MAX_TIME for t in times)
+            and type(jti) is str and _JTI.fullmatch(jti) is not None
+            and type(bcid) is str and len(bcid) <= _MAX_BCID
+            and type(task) is str and task in TASKS
+            and type(tries) is int and 1 <= tries <= MAX_TRIES
+            and type(claims.get("livedetection")) is bool
+            and type(challenge) is list and len(challenge) <= MAX_CHALLENGE
+            and all(type(d) is str and d in DIRECTIONS for d in challenge))

@@ -1,24 +1,24 @@
-"""The capture page (/capture), the static files (/web/static/), the API docs (/docs) and
+"""The capture page (/capture), its scripts and stylesheet (/web/static/), the API docs (/docs) and
 the developer demo route (/demo/token, only with BWS_DEMO=1)."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from aiohttp import web
 
 from gateway.config import Settings
 from gateway.errors import ServiceError
 from gateway.extension.flow import ExtensionFlow
-from gateway.web import docs
+from gateway.web import assets, docs
+from gateway.web.assets import SECURITY_BASE, STATIC
 from gateway.web.cors import cors_middleware
 from templates_store import Bcid
 
-STATIC = Path(__file__).resolve().parent / "static"
+__all__ = ["STATIC", "add_routes"]
 log = logging.getLogger("bws.web")
 # The page only talks to its own origin or an explicitly given one; nothing is loaded from elsewhere.
 PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
-                                           "connect-src *; frame-ancestors *",
+                                           f"connect-src *; frame-ancestors *; {SECURITY_BASE}",
                 "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 
 
@@ -29,7 +29,7 @@ def add_routes(app: web.Application, settings: Settings, flow: ExtensionFlow) ->
         return web.FileResponse(STATIC / "capture.html", headers=PAGE_HEADERS)
 
     app.router.add_get("/capture", capture)
-    app.router.add_static("/web/static", STATIC, append_version=False)
+    assets.add_routes(app)
     docs.add_routes(app)
     if settings.demo:
         log.warning("BWS_DEMO is on: /demo/token issues BWS tokens without authentication; never in production")

@@ -102,6 +102,10 @@ def test_optional_network_policy_and_service_monitor():
     assert manifests["NetworkPolicy"][0]["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"] == {"a": "b"}
     endpoint = manifests["ServiceMonitor"][0]["spec"]["endpoints"][0]
     assert endpoint == {"port": "metrics", "path": "/metrics", "interval": "30s"}
+    tls = {"ca": {"secret": {"name": "bws-tls", "key": "ca.crt"}}, "serverName": "face.biometrics.svc"}
+    scraped = render({"serviceMonitor": {"enabled": True, "tlsConfig": tls}, "tls": {"secret": "bws-tls"}})
+    endpoint = scraped["ServiceMonitor"][0]["spec"]["endpoints"][0]
+    assert endpoint["scheme"] == "https" and endpoint["tlsConfig"] == tls  # the metrics port serves TLS too
 
 
 def test_metrics_only_on_their_own_port():
