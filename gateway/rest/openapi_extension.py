@@ -14,6 +14,9 @@ _TASK_RESULT = {"type": "object", "required": ["Success", "Error"], "properties"
     "Matches": {"type": "array", "description": "identify: best first",
                 "items": {"type": "object", "required": ["BCID", "Score"],
                           "properties": {"BCID": {"type": "string"}, "Score": {"type": "number"}}}}}}
+_UPLOAD = {"type": "object", "required": ["Accepted"], "properties": {
+    "Accepted": {"type": "boolean"}, "Warnings": {"type": "array", "items": {"type": "string"}},
+    "Error": {"type": "string"}, "Message": {"type": "string"}}}
 _FAILURE = {"type": "object", "properties": {"Success": {"type": "boolean"}, "Error": {"type": "string"}},
             "required": ["Error"]}
 
@@ -58,11 +61,14 @@ def extension_paths() -> dict[str, dict]:
                            _query("index", "position of the sample (default: upload time)", type="integer")],
             "requestBody": {"required": True, "content": {"text/plain": {"schema": {
                 "type": "string", "example": "data:image/jpeg;base64,/9j/4AAQ..."}}}},
-            "responses": {"200": _json("accepted or not, with warnings", {
-                "type": "object", "required": ["Accepted"], "properties": {
-                    "Accepted": {"type": "boolean"}, "Warnings": {"type": "array", "items": {"type": "string"}},
-                    "Error": {"type": "string"}, "Message": {"type": "string"}}}),
-                **_errors("400", "401")}}},
+            "responses": {"200": _json("accepted or not, with warnings", _UPLOAD),
+                **_errors("400", "401"),
+                "413": _json("not accepted: a body over 50 MiB (InvalidSample), or over the token's bytes of "
+                             "samples (SamplesTooLarge)", _UPLOAD),
+                "429": {**_json("not accepted: the service holds too many request bytes (TooManyRequests), or the "
+                                "application's samples fill its share (ApplicationSampleLimit); retry after "
+                                "Retry-After seconds", _UPLOAD),
+                        "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}}}}},
         "/extension/result": {"get": {
             "operationId": "extension_result", "tags": tag, "security": [{"basic": []}],
             "summary": "The result of the last task of a token",
