@@ -251,7 +251,8 @@ def engine_options(settings: Settings) -> EngineOptions:
     elif settings.pad == "on":
         pad = PadOptions()  # the bundled MiniFASNet pair
     return EngineOptions(
-        image_limits=ImageLimits(max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels),
+        image_limits=ImageLimits(max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels,
+                                 max_jpeg_scans=settings.max_jpeg_scans),
         video_limits=VideoLimits(max_bytes=settings.video_max_bytes, max_seconds=settings.video_max_seconds),
         pad=pad)
 

@@ -32,6 +32,7 @@ class Settings:
     max_image_pixels: int = 40_000_000
     max_pixels_per_call: int = 60_000_000  # all images of one call together, from their headers
     max_engine_jobs_per_client: int = 0  # one client's jobs at the engine workers at once; 0: the number of workers
+    max_jpeg_scans: int = 100  # a progressive JPEG's scans (each a pass over the whole image); photos have ~10
     max_feature_vectors: int = 20  # per template; enrolling more drops the oldest
     redis_timeout_seconds: float = 5.0  # connecting to and waiting for Redis; then the call is UNAVAILABLE
     # Liveness: nose parallax (in eye distances) at which motion_liveness_score is 0.5.
@@ -79,7 +80,7 @@ class Settings:
             raise ValueError("BWS_PARTITION_BUCKETS must be 1 to 1024")
         for name in ("search_top_n", "search_max_matches", "max_images", "max_image_bytes", "max_image_pixels",
                      "max_token_lifetime_seconds", "extension_token_seconds", "max_body_bytes_in_flight",
-                     "max_pixels_per_call", "max_feature_vectors"):
+                     "max_pixels_per_call", "max_feature_vectors", "max_jpeg_scans"):
             if getattr(self, name) < 1:
                 raise ValueError(f"BWS_{name.upper()} must be at least 1")
         if self.extension_token_seconds > self.max_token_lifetime_seconds:

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from gateway.engine import EnginePool
-from gateway.engine.types import ImageLimits
+from gateway.engine.images import check_headers
+from gateway.engine.types import ImageLimits, InvalidImage
 from gateway.errors import InvalidArgument
 
 # The client a call is made for; set by the transport once it has authenticated the call.
@@ -28,6 +29,10 @@ def image_pixels(data: bytes) -> int:
     """Width x height from the image's header; 0 when the bytes are no image or
     a single image over the per-image limit: the worker reports those, with
     the reason, from the header too."""
+    try:
+        check_headers(data)  # bounded: Pillow's header parser alone would run here, in the event loop
+    except InvalidImage:
+        return 0
     try:
         with Image.open(io.BytesIO(data), formats=list(ImageLimits().formats)) as image:
             width, height = image.size
