@@ -18,7 +18,15 @@ BOMB = scan_bomb(scans=20_000)  # minutes of decoding: only the time limit stops
 
 
 def _workers() -> set[int]:
-    return {c.pid for c in psutil.Process().children() if "spawn_main" in " ".join(c.cmdline())}
+    """This process's live engine workers (a killed one is a zombie until the pool reaps it)."""
+    pids = set()
+    for child in psutil.Process().children():
+        try:
+            if "spawn_main" in " ".join(child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE:
+                pids.add(child.pid)
+        except psutil.Error:
+            pass
+    return pids
 
 
 async def _pool(workers: int) -> EnginePool:
