@@ -21,6 +21,8 @@ async def analyze_images(engine: EnginePool, settings: Settings, images: list[by
             raise InvalidArgument(f"{field_name}[{i}]: image of {len(data)} bytes is larger than the limit "
                                   f"of {settings.max_image_bytes} bytes")
     check_pixel_budget(images, settings.max_pixels_per_call)
+    if not images:
+        return []
     jobs = [asyncio.ensure_future(engine.analyze(data, **options)) for data in images]
     try:
         await asyncio.wait(jobs, return_when=asyncio.FIRST_EXCEPTION)
