@@ -1,6 +1,7 @@
 """Analysing the images of one call: the per-call limits (count, bytes,
 pixel budget), the fan-out to the engine workers, and bad bytes reported as
-the field that carried them."""
+the field that carried them (the first found: the call's other jobs are then
+cancelled)."""
 from __future__ import annotations
 
 import asyncio
@@ -20,10 +21,19 @@ async def analyze_images(engine: EnginePool, settings: Settings, images: list[by
             raise InvalidArgument(f"{field_name}[{i}]: image of {len(data)} bytes is larger than the limit "
                                   f"of {settings.max_image_bytes} bytes")
     check_pixel_budget(images, settings.max_pixels_per_call)
-    outcomes = await asyncio.gather(*(engine.analyze(data, **options) for data in images), return_exceptions=True)
-    for i, outcome in enumerate(outcomes):
-        if isinstance(outcome, InvalidImage):
-            raise InvalidArgument(f"{field_name}[{i}]: {outcome}")
-        if isinstance(outcome, BaseException):
-            raise outcome
-    return list(outcomes)
+    if not images:
+        return []
+    jobs = [asyncio.ensure_future(engine.analyze(data, **options)) for data in images]
+    try:
+        await asyncio.wait(jobs, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for job in jobs:  # after the first failure, or when the call is cancelled: the jobs still waiting for a
+            job.cancel()  # worker never reach one (one at a worker ends within its time limit)
+    failures = [(i, job.exception()) for i, job in enumerate(jobs) if job.done() and not job.cancelled()
+                and job.exception() is not None]
+    for i, failure in failures:
+        if isinstance(failure, InvalidImage):
+            raise InvalidArgument(f"{field_name}[{i}]: {failure}")
+    if failures:
+        raise failures[0][1]
+    return [job.result() for job in jobs]

@@ -24,7 +24,8 @@ from bws_proto import bioidwebservice_pb2, facerecognition_pb2
 from gateway.auth import Authenticator
 from gateway.clients import ClientRegistry, development_registry
 from gateway.config import Settings
-from gateway.engine import ENCODER_VERSION, EngineOptions, EnginePool, ImageLimits, PadOptions, VideoLimits
+from gateway.engine import (ENCODER_VERSION, EngineOptions, EnginePool, ImageLimits, JobLimits, PadOptions,
+                            VideoLimits)
 from gateway.errors import STORE_OUTAGE
 from gateway.extension import http as extension_http
 from gateway.extension.flow import ExtensionFlow
@@ -289,7 +290,8 @@ def engine_options(settings: Settings) -> EngineOptions:
     elif settings.pad == "on":
         pad = PadOptions()  # the bundled MiniFASNet pair
     return EngineOptions(
-        image_limits=ImageLimits(max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels),
+        image_limits=ImageLimits(max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels,
+                                 max_jpeg_scans=settings.max_jpeg_scans),
         video_limits=VideoLimits(max_bytes=settings.video_max_bytes, max_seconds=settings.video_max_seconds),
         pad=pad)
 
@@ -313,7 +315,8 @@ def create_app(settings: Settings) -> App:
             embedded.stop()
         raise
     index = SearchIndex()
-    pool = EnginePool(settings.workers or None, options)
+    pool = EnginePool(settings.workers or None, options,
+                      JobLimits(settings.engine_job_seconds, settings.engine_video_job_seconds))
     sync = IndexSync(store, index, ENCODER_VERSION, settings.index_poll_seconds)
     engine = FairEngine(pool, settings.max_engine_jobs_per_client or pool.workers)
     recognition = FaceRecognition(settings, engine, store, sync)

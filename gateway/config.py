@@ -34,6 +34,10 @@ class Settings:
     max_image_pixels: int = 40_000_000
     max_pixels_per_call: int = 60_000_000  # all images of one call together, from their headers
     max_engine_jobs_per_client: int = 0  # one client's jobs at the engine workers at once; 0: the number of workers
+    # One engine job's time limit: past it the job is abandoned, its worker replaced, the call refused.
+    engine_job_seconds: float = 30.0  # an image (decoded and analysed), or a template's stored thumbnails
+    engine_video_job_seconds: float = 120.0  # a video: every frame decoded, a few analysed
+    max_jpeg_scans: int = 100  # a progressive JPEG's scans (each a pass over the whole image); photos have ~10
     max_feature_vectors: int = 20  # per template; enrolling more drops the oldest
     redis_timeout_seconds: float = 5.0  # connecting to and waiting for Redis; then the call is UNAVAILABLE
     # Liveness: nose parallax (in eye distances) at which motion_liveness_score is 0.5.
@@ -88,7 +92,7 @@ class Settings:
         for name in ("search_top_n", "search_max_matches", "max_images", "max_image_bytes", "max_image_pixels",
                      "max_token_lifetime_seconds", "extension_token_seconds", "max_body_bytes_in_flight",
                      "max_pixels_per_call", "max_feature_vectors", "max_sample_bytes_per_token",
-                     "max_sample_bytes_per_application"):
+                     "max_sample_bytes_per_application", "max_jpeg_scans"):
             if getattr(self, name) < 1:
                 raise ValueError(f"BWS_{name.upper()} must be at least 1")
         if self.max_body_bytes_in_flight < MAX_MESSAGE_BYTES:
@@ -100,6 +104,8 @@ class Settings:
             raise ValueError("BWS_METRICS_TOKEN must be at least 16 characters")
         if self.max_engine_jobs_per_client < 0:
             raise ValueError("BWS_MAX_ENGINE_JOBS_PER_CLIENT must be 0 (the number of workers) or more")
+        if self.engine_job_seconds <= 0 or self.engine_video_job_seconds <= 0:
+            raise ValueError("BWS_ENGINE_JOB_SECONDS and BWS_ENGINE_VIDEO_JOB_SECONDS must be positive")
         if self.http_idle_seconds <= 0:
             raise ValueError("BWS_HTTP_IDLE_SECONDS must be positive")
         if self.redis_timeout_seconds <= 0:

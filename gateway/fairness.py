@@ -4,8 +4,9 @@
   from their headers (nothing is decoded) before any image goes to a worker.
 * A cap on the engine jobs one client has at the workers at once: its other
   jobs wait here, in the service process, so another client's job is next at
-  the workers after at most one job. A waiting job whose call is cancelled
-  (deadline passed, REST caller gone) never reaches a worker.
+  the workers after at most one job (which its time limit bounds, pool.py). A
+  waiting job whose call is cancelled (deadline passed, REST caller gone)
+  never reaches a worker; one already at a worker still counts until it ends.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from gateway.engine import EnginePool
-from gateway.engine.types import ImageLimits
+from gateway.engine.images import check_headers
+from gateway.engine.types import ImageLimits, InvalidImage
 from gateway.errors import InvalidArgument
 
 # The client a call is made for; set by the transport once it has authenticated the call.
@@ -28,6 +30,10 @@ def image_pixels(data: bytes) -> int:
     """Width x height from the image's header; 0 when the bytes are no image or
     a single image over the per-image limit: the worker reports those, with
     the reason, from the header too."""
+    try:
+        check_headers(data)  # bounded: Pillow's header parser alone would run here, in the event loop
+    except InvalidImage:
+        return 0
     try:
         with Image.open(io.BytesIO(data), formats=list(ImageLimits().formats)) as image:
             width, height = image.size
@@ -77,9 +83,27 @@ class FairEngine:
             slots = self._slots[tenant] = _Slots(asyncio.Semaphore(self.per_client))
         slots.users += 1
         try:
-            async with slots.semaphore:
-                return await job(*args, **kwargs)
-        finally:
-            slots.users -= 1
-            if slots.users == 0:  # only clients with jobs keep an entry
-                del self._slots[tenant]
+            await slots.semaphore.acquire()
+        except BaseException:
+            self._leave(tenant, slots)
+            raise
+        work = asyncio.ensure_future(job(*args, **kwargs))
+        work.add_done_callback(lambda done: self._done(tenant, slots, done))
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            # A job still waiting for a worker never reaches one. One at a worker ends within its time limit
+            # (pool.py) and counts against the client's cap until then: cancelling calls frees no worker sooner.
+            work.cancel()
+            raise
+
+    def _done(self, tenant: str, slots: _Slots, work: asyncio.Future) -> None:
+        if not work.cancelled():
+            work.exception()  # seen: the call may have gone (an error of a call still there reaches it)
+        slots.semaphore.release()
+        self._leave(tenant, slots)
+
+    def _leave(self, tenant: str, slots: _Slots) -> None:
+        slots.users -= 1
+        if slots.users == 0:  # only clients with jobs keep an entry
+            del self._slots[tenant]

@@ -10,11 +10,11 @@
 from gateway.engine.encoder import ENCODER_VERSION
 from gateway.engine.face_engine import EngineOptions, FaceEngine
 from gateway.engine.pad import PadOptions
-from gateway.engine.pool import EnginePool, EngineUnavailable
+from gateway.engine.pool import EnginePool, EngineUnavailable, JobLimits, JobTooLong
 from gateway.engine.quality import QualityLimits
 from gateway.engine.types import Face, ImageAnalysis, ImageLimits, InvalidImage, Point, QualityCheck
 from gateway.engine.video import InvalidVideo, VideoLimits
 
 __all__ = ["ENCODER_VERSION", "EngineOptions", "FaceEngine", "EnginePool", "EngineUnavailable", "QualityLimits",
-           "Face", "ImageAnalysis", "ImageLimits", "InvalidImage", "InvalidVideo", "PadOptions", "Point",
-           "QualityCheck", "VideoLimits"]
+           "Face", "ImageAnalysis", "ImageLimits", "InvalidImage", "InvalidVideo", "JobLimits", "JobTooLong",
+           "PadOptions", "Point", "QualityCheck", "VideoLimits"]

@@ -1,5 +1,6 @@
-"""Decoding untrusted image bytes safely: size, format and pixel limits are
-checked before any pixel is decoded (decompression bombs, truncated files)."""
+"""Decoding untrusted image bytes safely: size, format, pixel and JPEG scan
+limits are checked before any pixel is decoded (decompression bombs, scan
+bombs, truncated files)."""
 from __future__ import annotations
 
 import io
@@ -8,7 +9,30 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from gateway.engine.jpeg import ScanGate, check_header, check_scans
 from gateway.engine.types import ImageLimits, InvalidImage
+
+_JPEG = b"\xff\xd8\xff"
+_PNG = b"\x89PNG\r\n\x1a\n"
+# Pillow parses a PNG's chunks up to the first IDAT one by one in Python: millions of empty chunks held it for
+# seconds. Photos have a handful (IHDR, sRGB, gAMA, pHYs, iCCP, a few tEXt).
+MAX_PNG_CHUNKS_BEFORE_DATA = 1000
+
+
+def check_headers(data: bytes) -> None:
+    """Bounded walks of the headers Pillow would parse, before it does (also in
+    the service process, where the pixel budget reads them)."""
+    if data.startswith(_JPEG):
+        check_header(data)
+    elif data.startswith(_PNG):
+        position, chunks = len(_PNG), 0
+        while position + 8 <= len(data) and data[position + 4:position + 8] != b"IDAT":
+            chunks += 1
+            if chunks > MAX_PNG_CHUNKS_BEFORE_DATA:
+                raise InvalidImage(f"PNG of more than {MAX_PNG_CHUNKS_BEFORE_DATA} chunks before its image data: "
+                                   "over the limit (photos have a handful)")
+            position += 12 + int.from_bytes(data[position:position + 4], "big")
+
 
 _EXIF_ORIENTATION = 0x0112
 _ROTATION_BY_ORIENTATION = {3: 180, 6: 270, 8: 90, 4: 180, 5: 270, 7: 90}
@@ -20,14 +44,19 @@ def decode_image(data: bytes, limits: ImageLimits = ImageLimits()) -> tuple[np.n
         raise InvalidImage("empty image")
     if len(data) > limits.max_bytes:
         raise InvalidImage(f"image of {len(data)} bytes is larger than the limit of {limits.max_bytes} bytes")
+    check_headers(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=list(limits.formats))
+            source = ScanGate(data, limits.max_jpeg_scans)
+            image = Image.open(source, formats=list(limits.formats))
             width, height = image.size
             if width * height > limits.max_pixels:
                 raise InvalidImage(f"image of {width}x{height} pixels is larger than the limit of "
                                    f"{limits.max_pixels} pixels")
+            if image.format in ("JPEG", "MPO"):  # MPO: a JPEG with more pictures after its end
+                check_scans(data, limits.max_jpeg_scans)
+                source.gating = True
             image.load()
     except InvalidImage:
         raise

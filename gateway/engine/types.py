@@ -15,6 +15,7 @@ class ImageLimits:
     max_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 40_000_000
     formats: tuple[str, ...] = ("JPEG", "PNG", "BMP", "WEBP")
+    max_jpeg_scans: int = 100  # jpeg.py: ten times the scans of a progressive photo
 
 
 @dataclass(frozen=True)

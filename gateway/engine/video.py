@@ -4,6 +4,7 @@ WebM with VP8/VP9, ...), and choosing the frames worth judging."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import av
@@ -27,6 +28,16 @@ class VideoLimits:
     # The frame rate a video declares is the sender's to choose: max_seconds are counted at this rate at most,
     # so a clip claiming 10000 frames per second cannot make a worker decode 200000 frames.
     max_frame_rate: float = 60.0
+    # All frames decoded together, in pixels: max_seconds of max_pixels frames at this rate (20 s of full HD
+    # at 30 frames per second). A 60 frames per second clip gets its 20 s at 720p, or 10 s at full HD.
+    clip_frame_rate: float = 30.0
+    # Frames over this many times max_pixels are refused by FFmpeg itself, before it allocates them (the
+    # check of each frame below comes after decoding it: it gives the clear message for the others).
+    decoder_pixels_factor: int = 4
+
+    @property
+    def max_clip_pixels(self) -> int:
+        return int(self.max_pixels * self.max_seconds * self.clip_frame_rate)
 
 
 def decode_frames(data: bytes, limits: VideoLimits = VideoLimits()) -> list[tuple[int, np.ndarray]]:
@@ -40,18 +51,30 @@ def decode_frames(data: bytes, limits: VideoLimits = VideoLimits()) -> list[tupl
             if not container.streams.video:
                 raise InvalidVideo("no video stream found")
             stream = container.streams.video[0]
+            header = f"{stream.codec_context.width}x{stream.codec_context.height}"
             if stream.codec_context.width * stream.codec_context.height > limits.max_pixels:
-                raise InvalidVideo(f"video frames of {stream.codec_context.width}x{stream.codec_context.height} "
-                                   f"are larger than the limit of {limits.max_pixels} pixels")
+                raise InvalidVideo(f"video frames of {header} are larger than the limit of {limits.max_pixels} pixels")
+            # The header speaks for the first frames only: every frame is checked as it comes (see VideoLimits).
+            stream.codec_context.options = {"max_pixels": str(limits.max_pixels * limits.decoder_pixels_factor)}
             rate = float(stream.average_rate or 30)
             expected = stream.frames or int((container.duration or 0) / 1e6 * rate) or int(limits.max_seconds * rate)
             step = max(1, expected // limits.frames_to_analyze)
             picked = []
             max_frames = limits.max_seconds * min(rate, limits.max_frame_rate)
-            for number, frame in enumerate(container.decode(stream)):
+            decoded = 0
+            for number, frame in _frames(container, stream, limits, header):
                 if (frame.time is not None and frame.time > limits.max_seconds) or number > max_frames:
                     raise InvalidVideo(f"video longer than the limit of {limits.max_seconds:g} seconds "
                                        f"(at most {max_frames:.0f} frames)")
+                if frame.width * frame.height > limits.max_pixels:
+                    raise InvalidVideo(f"video frame {number} of {frame.width}x{frame.height} is larger than the "
+                                       f"limit of {limits.max_pixels} pixels (its header said {header})")
+                decoded += frame.width * frame.height
+                if decoded > limits.max_clip_pixels:
+                    raise InvalidVideo(f"video decodes to more than {limits.max_clip_pixels / 1e6:.4g} megapixels "
+                                       f"in all, the limit ({limits.max_seconds:g} s of {limits.max_pixels / 1e6:.4g}"
+                                       f"-megapixel frames at {limits.clip_frame_rate:g} per second): send a "
+                                       "shorter or smaller clip")
                 if number % step == 0 and len(picked) < limits.frames_to_analyze:
                     picked.append((number, frame.to_ndarray(format="rgb24")))
             if not picked:
@@ -61,6 +84,24 @@ def decode_frames(data: bytes, limits: VideoLimits = VideoLimits()) -> list[tupl
         raise
     except (av.FFmpegError, ValueError, OSError, EOFError) as exc:
         raise InvalidVideo(f"video cannot be decoded: {exc}") from None
+
+
+def _frames(container: av.container.InputContainer, stream: av.VideoStream,
+            limits: VideoLimits, header: str) -> Iterator[tuple[int, av.VideoFrame]]:
+    """The decoded frames, numbered; a frame FFmpeg refuses to allocate is reported as too large."""
+    number = 0
+    decoding = container.decode(stream)
+    while True:
+        try:
+            frame = next(decoding)
+        except StopIteration:
+            return
+        except av.ArgumentError:  # EINVAL: FFmpeg's max_pixels (corrupt data is InvalidDataError)
+            raise InvalidVideo(f"video frame {number} is larger than "
+                               f"{limits.max_pixels * limits.decoder_pixels_factor} pixels, far over the limit of "
+                               f"{limits.max_pixels} pixels (its header said {header})") from None
+        yield number, frame
+        number += 1
 
 
 def usable(analysis: ImageAnalysis) -> bool:

@@ -21,7 +21,10 @@ def test_environment_overrides_with_types():
 @pytest.mark.parametrize("env, message", [({"BWS_GRPC_PORT": "x"}, "BWS_GRPC_PORT"),
                                           ({"BWS_VERIFY_THRESHOLD": "1.5"}, "BWS_VERIFY_THRESHOLD"),
                                           ({"BWS_PAD": "maybe"}, "BWS_PAD"),
-                                          ({"BWS_PARTITION_BUCKETS": "0"}, "BWS_PARTITION_BUCKETS")])
+                                          ({"BWS_PARTITION_BUCKETS": "0"}, "BWS_PARTITION_BUCKETS"),
+                                          ({"BWS_ENGINE_JOB_SECONDS": "0"}, "BWS_ENGINE_JOB_SECONDS"),
+                                          ({"BWS_ENGINE_VIDEO_JOB_SECONDS": "-1"}, "BWS_ENGINE_VIDEO_JOB_SECONDS"),
+                                          ({"BWS_MAX_JPEG_SCANS": "0"}, "BWS_MAX_JPEG_SCANS")])
 def test_bad_values_name_the_variable(env, message):
     with pytest.raises(ValueError, match=message):
         Settings.from_env(env)

@@ -16,6 +16,7 @@ from bws_proto import facerecognition_pb2 as fr
 from tests.conftest import face
 from tests.e2e.helpers import Caller, new_class_id
 from tests.e2e.http import request
+from tests.security.hostile_files import scan_bomb
 from tests.security.own_service import blank_png, log_records, own_service
 
 _references = itertools.count(1)
@@ -78,7 +79,11 @@ def test_one_client_flooding_the_engine_does_not_starve_another(lenient):
 
 def test_the_engine_work_of_a_rest_caller_that_went_away_is_cancelled(lenient):
     reference = f"gone-{next(_references)}-{time.time_ns()}"
-    body = [{"image": base64.b64encode(blank_png()).decode()} for _ in range(6)]
+    # Twenty JPEGs of 100 scans (the most BWS_MAX_JPEG_SCANS lets through), each 100 passes over 40 MP: ten
+    # rounds of both workers, far more than the caller's 1.5 s on any machine (six blank PNGs were not, on an
+    # idle one).
+    bomb = base64.b64encode(scan_bomb(scans=94)).decode()
+    body = [{"image": bomb} for _ in range(20)]
     with pytest.raises(OSError):  # the caller gives up and closes its connection
         request(lenient.http_url, "POST", f"/api/face/v1/enroll/{new_class_id()}", body,
                 {"Authorization": f"Bearer {lenient.clients['tenant-a'].token()}", "reference-number": reference},

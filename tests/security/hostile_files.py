@@ -1,0 +1,86 @@
+"""Hostile files, made here: small to send, expensive to decode.
+
+* scan_bomb: a large grey progressive JPEG followed by thousands of AC
+  refinement scans that hold nothing but end-of-band runs (a few dozen bytes
+  each): the decoder passes over every block of the image for each of them.
+* mixed_size_clip: a video whose header (and first frames) are small and whose
+  later frames are huge (codecs where every frame stands alone: PNG, MJPEG).
+"""
+from __future__ import annotations
+
+import io
+import struct
+from fractions import Fraction
+
+import av
+import numpy as np
+from PIL import Image
+
+
+def _segment(marker: int, payload: bytes) -> bytes:
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def _entropy_coded(bits: str) -> bytes:
+    bits += "1" * (-len(bits) % 8)  # padded with 1-bits, as the standard says
+    out = bytearray()
+    for i in range(0, len(bits), 8):
+        out.append(int(bits[i:i + 8], 2))
+        if out[-1] == 0xFF:
+            out.append(0)  # byte stuffing
+    return bytes(out)
+
+
+def _empty_refinement_scan(blocks: int, component: int) -> bytes:
+    """An AC refinement scan (Ss=1, Se=63, Ah=1, Al=0) of end-of-band runs over all `blocks`: with the table
+    below, symbol EOBr (r << 4) is the 4-bit code r, followed by r bits: a run of 2**r + those bits blocks."""
+    bits = []
+    while blocks:
+        run = min(blocks, (1 << 15) - 1)
+        r = run.bit_length() - 1
+        bits.append(format(r, "04b") + (format(run - (1 << r), f"0{r}b") if r else ""))
+        blocks -= run
+    return _segment(0xDA, bytes([1, component, 0x00, 1, 63, 0x10])) + _entropy_coded("".join(bits))
+
+
+def scan_bomb(side: int = 6320, scans: int = 4000) -> bytes:
+    """The issue's file: 6320x6320 grey, progressive, then `scans` empty scans (4000: about 400 KB)."""
+    buffer = io.BytesIO()
+    Image.new("L", (side, side), 128).save(buffer, "JPEG", progressive=True, quality=90)
+    image = buffer.getvalue()
+    assert image.endswith(b"\xff\xd9")
+    blocks = ((side + 7) // 8) ** 2
+    table = _segment(0xC4, bytes([0x10, 0, 0, 0, 15] + [0] * 12 + [r << 4 for r in range(15)]))  # AC table 0
+    return image[:-2] + table + _empty_refinement_scan(blocks, component=1) * scans + image[-2:]
+
+
+def mixed_size_clip(codec: str, container: str, big: int, small: int = 64, small_frames: int = 2,
+                    big_frames: int = 2) -> bytes:
+    """`small_frames` frames of small x small, as the header says, then `big_frames` of big x big, all in one
+    stream (each frame encoded on its own, so every packet decodes to the size it was made with)."""
+    pix_fmt = {"png": "gray", "mjpeg": "yuvj420p"}[codec]
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format=container) as output:
+        stream = output.add_stream(codec, rate=10)
+        stream.width = stream.height = small
+        stream.pix_fmt = pix_fmt
+        large = av.CodecContext.create(codec, "w")
+        large.width = large.height = big
+        large.pix_fmt = pix_fmt
+        large.time_base = Fraction(1, 10)
+        if codec == "mjpeg":
+            for encoder in (stream.codec_context, large):
+                encoder.qmin = encoder.qmax = 31  # the lowest quality: a flat frame in a few kilobytes
+        for number in range(small_frames + big_frames):
+            side, encoder = (small, stream.codec_context) if number < small_frames else (big, large)
+            frame = av.VideoFrame.from_ndarray(np.full((side, side, 3), 120, np.uint8), format="rgb24")
+            frame = frame.reformat(format=pix_fmt)
+            frame.pts, frame.time_base = number, Fraction(1, 10)
+            for packet in encoder.encode(frame):
+                packet.stream, packet.pts, packet.dts, packet.time_base = stream, number, number, Fraction(1, 10)
+                output.mux(packet)
+        for encoder in (stream.codec_context, large):
+            for packet in encoder.encode():
+                packet.stream = stream
+                output.mux(packet)
+    return buffer.getvalue()
