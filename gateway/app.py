@@ -21,28 +21,28 @@ from grpc_health.v1 import health
 
 from bws_proto import bioidwebservice_pb2, facerecognition_pb2
 
-from gateway.auth import Authenticator
-from gateway.clients import ClientRegistry, development_registry
-from gateway.config import Settings
+from gateway.infra.auth import Authenticator
+from gateway.infra.clients import ClientRegistry, development_registry
+from gateway.settings import Settings
 from gateway.engine import (ENCODER_VERSION, EngineOptions, EnginePool, ImageLimits, JobLimits, PadOptions,
                             VideoLimits)
-from gateway.errors import STORE_OUTAGE
-from gateway.extension import http as extension_http
-from gateway.extension.flow import ExtensionFlow
-from gateway.fairness import FairEngine
-from gateway.files import read_small_file
-from gateway.liveness import Liveness
-from gateway.metrics import CONTENT_TYPE, Metrics
-from gateway.recognition import FaceRecognition
-from gateway.budget import ByteBudget
-from gateway.rest.bodies import MAX_BODY_BYTES
-from gateway.reload import Reloader, WatchedFile
-from gateway.rest.mux import Transcoder, build_http_app
-from gateway.rest.openapi import openapi_document
-from gateway.rest.routes import routes_of
-from gateway.rpc.server import MAX_MESSAGE_BYTES, build_server, set_serving
-from gateway.tls import grpc_credentials, http_context, tls_files
-from gateway.web import routes as web_routes
+from gateway.core.errors import STORE_OUTAGE
+from gateway.transport.extension import http as extension_http
+from gateway.transport.extension.flow import ExtensionFlow
+from gateway.core.fairness import FairEngine
+from gateway.infra.files import read_small_file
+from gateway.core.liveness import Liveness
+from gateway.infra.metrics import CONTENT_TYPE, Metrics
+from gateway.core.recognition import FaceRecognition
+from gateway.infra.budget import ByteBudget
+from gateway.transport.rest.bodies import MAX_BODY_BYTES
+from gateway.infra.reload import Reloader, WatchedFile
+from gateway.transport.rest.mux import Transcoder, build_http_app
+from gateway.transport.openapi.document import openapi_document
+from bws_proto.transcoding.routes import routes_of
+from gateway.transport.grpc.server import MAX_MESSAGE_BYTES, build_server, set_serving
+from gateway.infra.tls import grpc_credentials, http_context, tls_files
+from gateway.transport.web import routes as web_routes
 from templates_store import KeyRing, SearchIndex, TemplateStore
 from templates_store.connection import connect
 from templates_store.embedded import EmbeddedRedis

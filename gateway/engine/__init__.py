@@ -7,7 +7,7 @@
     pool = EnginePool(workers=2)          # the same, in worker processes
     analysis = await pool.analyze(jpeg_bytes)
 """
-from gateway.engine.encoder import ENCODER_VERSION
+from gateway.engine.encoders.sface import ENCODER_VERSION
 from gateway.engine.face_engine import EngineOptions, FaceEngine
 from gateway.engine.pad import PadOptions
 from gateway.engine.pool import EnginePool, EngineUnavailable, JobLimits, JobTooLong

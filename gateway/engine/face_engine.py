@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from gateway.engine import encoder, quality
+from gateway.engine import quality
+from gateway.engine.encoders import sface as encoder
 from gateway.engine.detector import Detection, YuNetDetector
-from gateway.engine.encoder import ENCODER_VERSION, SFaceEncoder
+from gateway.engine.encoders.sface import ENCODER_VERSION, SFaceEncoder
 from gateway.engine.images import decode_image, decode_png
 from gateway.engine.landmarks import Landmarker
 from gateway.engine.pad import PadOptions, load_pad

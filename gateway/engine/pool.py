@@ -37,7 +37,7 @@ import numpy as np
 
 from gateway.engine.face_engine import EngineOptions, FaceEngine
 from gateway.engine.types import ImageAnalysis, InvalidImage
-from gateway.errors import Unavailable
+from gateway.core.errors import Unavailable
 
 log = logging.getLogger("bws.engine")
 
