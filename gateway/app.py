@@ -26,7 +26,7 @@ from gateway.infra.clients import ClientRegistry, development_registry
 from gateway.settings import Settings
 from gateway.engine import (ENCODER_VERSION, EngineOptions, EnginePool, ImageLimits, JobLimits, PadOptions,
                             VideoLimits)
-from gateway.core.errors import STORE_OUTAGE
+from gateway.infra.store_outage import STORE_OUTAGE
 from gateway.transport.extension import http as extension_http
 from gateway.transport.extension.flow import ExtensionFlow
 from gateway.core.fairness import FairEngine

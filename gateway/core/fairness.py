@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import io
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from PIL import Image
 
-from gateway.engine import EnginePool
+from gateway.engine import EnginePool, EngineUnavailable
 from gateway.engine.images import check_headers
 from gateway.engine.types import ImageLimits, InvalidImage
-from gateway.core.errors import InvalidArgument
+from gateway.core.errors import InvalidArgument, Unavailable
+from gateway.core.tenancy import current_tenant
 
-# The client a call is made for; set by the transport once it has authenticated the call.
-current_tenant: ContextVar[str] = ContextVar("current_tenant", default="")
 
 
 def image_pixels(data: bytes) -> int:
@@ -91,6 +89,8 @@ class FairEngine:
         work.add_done_callback(lambda done: self._done(tenant, slots, done))
         try:
             return await asyncio.shield(work)
+        except EngineUnavailable as exc:  # a worker lost under the job: retryable
+            raise Unavailable(str(exc)) from None
         except asyncio.CancelledError:
             # A job still waiting for a worker never reaches one. One at a worker ends within its time limit
             # (pool.py) and counts against the client's cap until then: cancelling calls frees no worker sooner.

@@ -13,7 +13,7 @@ import numpy as np
 
 from gateway.core import scoring
 from gateway.core.analysis import analyze_images
-from gateway.infra.clients import Client
+from gateway.core.tenancy import Client
 from gateway.settings import Settings
 from gateway.engine import ENCODER_VERSION, EnginePool, ImageAnalysis
 from gateway.core.errors import InvalidArgument, NotFound

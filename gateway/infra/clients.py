@@ -1,40 +1,19 @@
-"""The client registry: who may call, with which key, on which partition, for what."""
+"""The client registry: who may call, with which key, on which partition, for what; read from its file
+(the Client itself is gateway/core/tenancy.py)."""
 from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import json
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.core.tenancy import OPERATIONS, Client
 from gateway.infra.files import read_small_file
 from templates_store import PartitionId
 
-OPERATIONS = frozenset({"enroll", "verify", "search", "tags", "status", "count", "delete", "liveness", "photoverify"})
 MIN_KEY_BYTES = 32
-
-
-@dataclass(frozen=True)
-class Client:
-    client_id: str
-    key: bytes
-    partition: PartitionId
-    encrypt_compact: bool = False
-    operations: frozenset[str] = OPERATIONS
-    app_secret: str | None = None  # Basic-auth secret of the BWS 2 token API; None: the base64 key
-
-    def __repr__(self) -> str:  # never show the key
-        return f"Client({self.client_id!r}, partition={self.partition})"
-
-    def allows(self, operation: str) -> bool:
-        return operation in self.operations
-
-    def secret_matches(self, secret: str) -> bool:
-        expected = self.app_secret if self.app_secret is not None else base64.b64encode(self.key).decode()
-        return hmac.compare_digest(secret.encode(), expected.encode())
 
 
 class ClientRegistry:

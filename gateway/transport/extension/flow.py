@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from gateway.infra.auth import DEFAULT_MAX_LIFETIME_SECONDS
-from gateway.core import fairness
+from gateway.core import tenancy
 from gateway.infra.clients import Client, ClientRegistry
 from gateway.engine import InvalidImage
 from gateway.engine.liveness import DIRECTIONS
@@ -132,7 +132,7 @@ class ExtensionFlow:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("a BWS token is required: Authorization: Bearer <token>")
         client, bws_token = tokens.validate(self.registry, token.strip(), self.max_token_lifetime)
-        fairness.current_tenant.set(client.client_id)  # its engine jobs count against its own cap
+        tenancy.bind(client)  # its engine jobs count against its own cap
         return client, bws_token
 
     async def upload(self, token: tokens.BwsToken, image: bytes, tag: str | None, index: str | None) -> dict:

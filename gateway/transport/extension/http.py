@@ -9,7 +9,8 @@ from typing import Callable
 
 from aiohttp import web
 
-from gateway.core.errors import ErrorKind, ServiceError, translate
+from gateway.core.errors import ErrorKind, ServiceError
+from gateway.infra.store_outage import translate
 from gateway.transport.extension.flow import ExtensionFlow, UploadRefused, decode_data_url
 from gateway.infra.budget import ByteBudget, OverBudget
 from gateway.transport.rest.bodies import BodyError, holding_body, read_body

@@ -30,12 +30,13 @@ from google.protobuf import any_pb2, duration_pb2
 from google.protobuf.message import DecodeError
 from google.rpc import error_details_pb2, status_pb2
 
-from gateway.core import fairness
+from gateway.core import tenancy
 from gateway.infra.auth import Authenticator
 from gateway.infra.budget import LOOPBACK_METADATA, ByteBudget, Hold, OverBudget
-from gateway.infra.clients import Client
+from gateway.core.tenancy import Client, current_client
 from gateway.core.errors import (ErrorKind, InvalidArgument, PermissionDenied, ResourceExhausted, ServiceError,
-                            Unauthenticated, translate)
+                                 Unauthenticated)
+from gateway.infra.store_outage import translate
 
 log = logging.getLogger("bws.calls")
 
@@ -51,7 +52,6 @@ _METADATA_VALUE = re.compile(r"^[\x20-\x7e]{1,128}$")
 # How long a call may wait, before its message is received, for room in the byte budget.
 RECEIVE_WAIT_SECONDS = 2.0
 
-current_client: contextvars.ContextVar[Client] = contextvars.ContextVar("current_client")
 current_job: contextvars.ContextVar[str] = contextvars.ContextVar("current_job", default="")
 
 Behavior = Callable[[object, grpc.aio.ServicerContext], Awaitable[object]]
@@ -258,8 +258,7 @@ class AuthInterceptor(UnaryInterceptor):
         operation = OPERATION_OF_METHOD.get(method.rsplit("/", 1)[-1])
         if operation is None or not client.allows(operation):
             raise PermissionDenied(f"client {client.client_id!r} may not call {method.rsplit('/', 1)[-1]}")
-        current_client.set(client)
-        fairness.current_tenant.set(client.client_id)
+        tenancy.bind(client)
         return await behavior(request, context)
 
 
