@@ -8,7 +8,6 @@ import argparse
 import asyncio
 import base64
 import json
-import os
 import secrets
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from redis.exceptions import RedisError
 from gateway import __version__
 from gateway.cli import token
 from gateway.infra import logs
+from gateway.infra.files import write_private
 from gateway.infra.clients import OPERATIONS, ClientRegistry
 from gateway.settings import Settings
 from templates_store import KeyRing
@@ -29,22 +29,6 @@ Serve = Callable[[Settings], Awaitable[None]]
 
 class CommandError(Exception):
     """A clear one-line failure of an operator command."""
-
-
-def write_private(path: Path, text: str) -> None:
-    """Replace path atomically with a file only its owner can read: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def _settings() -> Settings:

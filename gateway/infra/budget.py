@@ -9,18 +9,16 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
-# Metadata the REST transcoder adds to its gRPC calls over the private socket: their bytes are held by the HTTP
-# side already. The value is a per-process secret, compared in constant time.
-LOOPBACK_METADATA = "bws-loopback"
+from gateway.core.errors import ResourceExhausted
+
 RETRY_AFTER_SECONDS = 1  # the retry hint of a refusal: holds end with calls, usually within seconds
 
 
-class OverBudget(Exception):
+class OverBudget(ResourceExhausted):
     """A request refused before it is read: RESOURCE_EXHAUSTED / HTTP 429, with a retry hint."""
 
     def __init__(self, whose: str = "the service is") -> None:
-        super().__init__(f"{whose} holding too many request bytes at once: retry shortly")
-        self.retry_after = RETRY_AFTER_SECONDS
+        super().__init__(f"{whose} holding too many request bytes at once: retry shortly", RETRY_AFTER_SECONDS)
 
 
 class Hold:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import secrets
 from pathlib import Path
 
 from gateway.core.tenancy import OPERATIONS, Client
-from gateway.infra.files import read_small_file
+from gateway.infra.files import read_small_file, write_private
 from templates_store import PartitionId
 
 MIN_KEY_BYTES = 32
@@ -69,12 +68,9 @@ def development_registry(data_dir: Path) -> tuple[ClientRegistry, Path]:
     """A registry with one development client, created once and kept in data_dir."""
     path = Path(data_dir) / "dev-clients.json"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         document = {"clients": [{
             "clientId": "dev-client", "key": base64.b64encode(secrets.token_bytes(32)).decode(),
             "storage": "dev", "partition": 1, "encryptCompact": False, "operations": sorted(OPERATIONS),
         }]}
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(document, f, indent=2)
+        write_private(path, json.dumps(document, indent=2), exclusive=True)
     return ClientRegistry.from_file(path), path

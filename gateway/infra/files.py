@@ -1,9 +1,12 @@
-"""Reading the small files the service is configured with (clients, keys): only regular files, opened
-without blocking and measured before a byte is read, so a FIFO, a device or a huge file at the path is
-one clear error instead of a wait or a stall."""
+"""The small files the service is configured with (clients, keys).
+
+Reading: only regular files, opened without blocking and measured before a byte is read, so a FIFO, a device or
+a huge file at the path is one clear error instead of a wait or a stall. Writing: only its owner may read the
+file, from its first byte."""
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 from pathlib import Path
 
@@ -38,3 +41,25 @@ def read_small_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise ValueError(f"{path} is not UTF-8 text") from None
+
+
+def write_private(path: Path, text: str, exclusive: bool = False) -> None:
+    """Write a file only its owner can read. exclusive: create it, refusing a file (or a link planted) at the path
+    (FileExistsError); else replace it atomically, so a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if exclusive:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+            file.write(text)
+        return
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -23,6 +23,7 @@ from gateway.engine.liveness import DIRECTIONS
 from gateway.core.errors import ErrorKind, InvalidArgument, NotFound, PermissionDenied, ServiceError, Unauthenticated
 from gateway.transport.extension import tokens
 from gateway.transport.extension.image_end import image_bytes
+from gateway.transport.extension.tasks import TASKS
 from gateway.core.liveness import LiveImage, Liveness
 from gateway.core.recognition import EnrollmentAction, FaceRecognition, mean_descriptor
 from templates_store import Bcid, PartitionId
@@ -108,8 +109,8 @@ class ExtensionFlow:
               live_detection: str | None, challenge: str | None) -> str:
         if app_id is not None and app_id != app.client_id:
             raise Unauthenticated("the id parameter must name the authenticated application")
-        if task not in tokens.TASKS:
-            raise InvalidArgument(f"task must be one of {', '.join(tokens.TASKS)}")
+        if task not in TASKS:
+            raise InvalidArgument(f"task must be one of {', '.join(TASKS)}")
         try:
             partition, class_id = tokens.parse_target(bcid_text or "", task)
         except ValueError as exc:
@@ -187,7 +188,7 @@ class ExtensionFlow:
             status = 200
         except asyncio.TimeoutError:
             body, status = {"Success": False, "Error": "ExecutionOfJobTimedOut"}, 500
-        result = {"Action": tokens.ACTIONS[task], "BCID": token.bcid_text, "Success": body["Success"],
+        result = {"Action": TASKS[task].action, "BCID": token.bcid_text, "Success": body["Success"],
                   "Error": body.get("Error"), "Matches": body.get("Matches", [])}
         await self.samples.put_result(token.partition, token.samples_id, result,
                                       token.ttl_ms + RESULT_GRACE_SECONDS * 1000)

@@ -4,21 +4,20 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 from typing import Callable
 
 from aiohttp import web
 
 from gateway.core.errors import ErrorKind, ServiceError
 from gateway.infra.store_outage import translate
+from gateway.transport.status import http_status_of
 from gateway.transport.extension.flow import ExtensionFlow, UploadRefused, decode_data_url
 from gateway.infra.budget import ByteBudget, OverBudget
+from gateway.infra.calls import new_job_id, record_call
+from gateway.transport.extension.tasks import TASKS
 from gateway.transport.rest.bodies import BodyError, holding_body, read_body
 
 log = logging.getLogger("bws.extension")
-HTTP_STATUS = {ErrorKind.INVALID_ARGUMENT: 400, ErrorKind.UNAUTHENTICATED: 401, ErrorKind.PERMISSION_DENIED: 403,
-               ErrorKind.NOT_FOUND: 404, ErrorKind.UNIMPLEMENTED: 501, ErrorKind.UNAVAILABLE: 503}
-TASKS = ("enroll", "verify", "identify", "livenessdetection")
 UNMATCHED = "/extension/(unmatched)"  # the one metrics label of every path that is no /extension/ route
 
 
@@ -30,9 +29,9 @@ def _json(status: int, body: dict, headers: dict[str, str] | None = None) -> web
 def _failure(error: Exception, task: bool) -> web.Response:
     error = translate(error)
     if isinstance(error, ServiceError):
-        status = HTTP_STATUS.get(error.kind, 500)
+        status = http_status_of(error.kind)
         body = {"Success": False, "Error": error.message} if task else {"Error": error.message}
-        response = _json(status, body)
+        response = _json(status, body, {"Retry-After": str(error.retry_after)} if error.retry_after else None)
         if status == 401:
             response.headers["WWW-Authenticate"] = "Bearer" if task else "Basic"
         return response
@@ -47,13 +46,11 @@ def bookkeeping(on_call: Callable[[str, str, float], None]):
     async def middleware(request: web.Request, handler):
         if not request.path.startswith("/extension/"):
             return await handler(request)
-        started, job_id = time.perf_counter(), str(uuid.uuid4())
+        started, job_id = time.perf_counter(), new_job_id()
         response = await handler(request)
-        elapsed = time.perf_counter() - started
         response.headers["jobid"] = job_id
-        on_call(route_label(request), str(response.status), elapsed)
-        log.info("call", extra={"jobid": job_id, "method": request.path, "client": request.get("client"),
-                                "code": response.status, "duration_ms": round(elapsed * 1000, 1)})
+        record_call(on_call, job_id, request.path, route_label(request), request.get("client"),
+                    str(response.status), time.perf_counter() - started)
         return response
     return middleware
 
@@ -65,9 +62,8 @@ def route_label(request: web.Request) -> str:
     return template if template.startswith("/extension/") else UNMATCHED
 
 
-def add_routes(app: web.Application, flow: ExtensionFlow, on_call: Callable[[str, str, float], None],
-               budget: ByteBudget) -> None:
-    app.middlewares.append(bookkeeping(on_call))
+def add_routes(app: web.Application, flow: ExtensionFlow, budget: ByteBudget) -> None:
+    """The routes only: their middleware (bookkeeping) is placed by gateway/transport/http_app.py."""
 
     async def token(request: web.Request) -> web.Response:
         try:

@@ -19,12 +19,10 @@ from gateway.infra.auth import check_lifetime, verify_signed
 from gateway.infra.clients import Client, ClientRegistry
 from gateway.engine.liveness import DIRECTIONS
 from gateway.core.errors import PermissionDenied, Unauthenticated
+from gateway.transport.extension.tasks import TASKS
 from templates_store import Bcid, PartitionId
 
 AUDIENCE = "BWS-extension"
-TASKS = {"enroll": "enroll", "verify": "verify", "identify": "search", "livenessdetection": "liveness"}
-ACTIONS = {"enroll": "enrollment", "verify": "verification", "identify": "identification",
-           "livenessdetection": "livenessdetection"}
 INVALID = "invalid BWS token"  # one text for unknown application and bad signature: no app-id enumeration
 _REQUIRED = ["exp", "nbf", "iat", "jti", "aud", "iss"]
 MAX_TRIES = 15
@@ -77,7 +75,7 @@ def authorize(client: Client, partition: PartitionId, task: str) -> None:
         raise PermissionDenied(f"BCID partition {partition} is not the application's storage and partition")
     if task not in TASKS:
         raise PermissionDenied(f"unknown task {task!r}")
-    if not client.allows(TASKS[task]):
+    if not client.allows(TASKS[task].operation):
         raise PermissionDenied(f"the application may not {task}")
 
 

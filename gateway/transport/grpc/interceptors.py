@@ -5,7 +5,8 @@
 * ErrorInterceptor: service errors (and the store being unreachable) to gRPC
   status codes; undecodable request messages to INVALID_ARGUMENT; anything
   unexpected to INTERNAL without leaking details.
-* AuthInterceptor: the JWT, the client, and the operations it may call; the
+* AuthInterceptor: the JWT (once per call: a REST call's client comes authenticated from the transcoder), the
+  client, and the operations it may call; the
   bytes of the call's message held in the request byte budget (gateway/infra/budget.py)
   from before it is received until the call ends.
 
@@ -19,11 +20,11 @@ import hmac
 import logging
 import re
 import time
-import uuid
 import weakref
 from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Awaitable, Callable
+from urllib.parse import unquote
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
@@ -31,12 +32,15 @@ from google.protobuf.message import DecodeError
 from google.rpc import error_details_pb2, status_pb2
 
 from gateway.core import tenancy
-from gateway.infra.auth import Authenticator
-from gateway.infra.budget import LOOPBACK_METADATA, ByteBudget, Hold, OverBudget
+from gateway.infra.auth import INVALID, Authenticator
+from gateway.infra.budget import ByteBudget, Hold, OverBudget
+from gateway.infra.calls import new_job_id, record_call
 from gateway.core.tenancy import Client, current_client
-from gateway.core.errors import (ErrorKind, InvalidArgument, PermissionDenied, ResourceExhausted, ServiceError,
+from gateway.core.errors import (InvalidArgument, PermissionDenied, ServiceError,
                                  Unauthenticated)
 from gateway.infra.store_outage import translate
+from gateway.transport.loopback import CLIENT_METADATA, LOOPBACK_METADATA, REFUSAL_METADATA
+from gateway.transport.status import grpc_code
 
 log = logging.getLogger("bws.calls")
 
@@ -47,7 +51,6 @@ OPERATION_OF_METHOD = {
     "GetTemplateStatus": "status", "GetClassCount": "count", "DeleteTemplate": "delete",
     "LivenessDetection": "liveness", "VideoLivenessDetection": "liveness", "PhotoVerify": "photoverify",
 }
-GRPC_CODE = {kind: getattr(grpc.StatusCode, kind.value) for kind in ErrorKind}
 _METADATA_VALUE = re.compile(r"^[\x20-\x7e]{1,128}$")
 # How long a call may wait, before its message is received, for room in the byte budget.
 RECEIVE_WAIT_SECONDS = 2.0
@@ -113,7 +116,7 @@ class MetadataInterceptor(UnaryInterceptor):
 
     async def around(self, behavior, request, context, method):
         started = time.perf_counter()
-        job_id = str(uuid.uuid4())
+        job_id = new_job_id()
         current_job.set(job_id)
         reference = metadata_value(context, "reference-number")
         if reference is not None and not _METADATA_VALUE.match(reference):
@@ -134,11 +137,8 @@ class MetadataInterceptor(UnaryInterceptor):
                                            ("response-time-ms", str(round(elapsed_ms)))))
             client = current_client.get(None)
             code = grpc.StatusCode.CANCELLED if cancelled else context.code() or grpc.StatusCode.OK
-            code_name = getattr(code, "name", str(code))
-            self.on_call(method, code_name, elapsed_ms / 1000)
-            log.info("call", extra={"jobid": job_id, "method": method, "client": client.client_id if client else None,
-                                    "reference_number": reference, "code": code_name,
-                                    "duration_ms": round(elapsed_ms, 1)})
+            record_call(self.on_call, job_id, method, method, client.client_id if client else None,
+                        getattr(code, "name", str(code)), elapsed_ms / 1000, reference)
 
 
 @dataclass(frozen=True)
@@ -169,10 +169,10 @@ class ErrorInterceptor(UnaryInterceptor):
         except Exception as exc:
             error = translate(exc)
             if isinstance(error, ServiceError):
-                context.set_code(GRPC_CODE[error.kind])
+                context.set_code(grpc_code(error.kind))
                 context.set_details(error.message)
                 if error.retry_after is not None:
-                    context.set_trailing_metadata(retry_trailers(GRPC_CODE[error.kind], error.message,
+                    context.set_trailing_metadata(retry_trailers(grpc_code(error.kind), error.message,
                                                                  error.retry_after))
                 return None
             log.exception("unexpected error", extra={"jobid": current_job.get(), "method": method})
@@ -197,11 +197,15 @@ def _refusal_handler(handler, error: ServiceError):
     return grpc.stream_unary_rpc_method_handler(refuse, response_serializer=handler.response_serializer)
 
 
-def _holding(handler, hold: Hold):
-    """The handler with the call's message counted: the hold (the largest message, taken before the message is
-    read) shrinks to the message's size when it arrives and is released when the call ends, or, for a call that
-    ends before its behavior runs (the caller went away mid-message), when the call's handler is dropped."""
-    deserialize, behavior = handler.request_deserializer, handler.unary_unary
+def _holding(handler, behavior: Behavior, hold: Hold | None):
+    """The handler running `behavior`, with the call's message counted when there is a hold: the hold (the largest
+    message, taken before the message is read) shrinks to the message's size when it arrives and is released when
+    the call ends, or, for a call that ends before its behavior runs (the caller went away mid-message), when the
+    call's handler is dropped."""
+    if hold is None:
+        return grpc.unary_unary_rpc_method_handler(behavior, request_deserializer=handler.request_deserializer,
+                                                   response_serializer=handler.response_serializer)
+    deserialize = handler.request_deserializer
 
     def counted(data: bytes):
         hold.shrink(len(data))
@@ -217,7 +221,13 @@ def _holding(handler, hold: Hold):
                                                response_serializer=handler.response_serializer)
 
 
-class AuthInterceptor(UnaryInterceptor):
+def _value(metadata, key: str) -> str | None:
+    return next((v for k, v in metadata if k == key and isinstance(v, str)), None)
+
+
+class AuthInterceptor(grpc.aio.ServerInterceptor):
+    """Authenticates each call once, before its message is read, then binds the call to its client."""
+
     def __init__(self, authenticator: Authenticator, budget: ByteBudget | None = None, message_limit: int = 0,
                  loopback_secret: str | None = None, receive_wait: float = RECEIVE_WAIT_SECONDS) -> None:
         self.authenticator = authenticator
@@ -227,39 +237,60 @@ class AuthInterceptor(UnaryInterceptor):
         self.receive_wait = receive_wait
 
     def _from_loopback(self, metadata) -> bool:
-        given = next((v for k, v in metadata if k == LOOPBACK_METADATA and isinstance(v, str)), None)
+        given = _value(metadata, LOOPBACK_METADATA)
         return self.loopback_secret is not None and given is not None and hmac.compare_digest(
             given.encode(), self.loopback_secret)
+
+    def client_of(self, metadata, from_loopback: bool) -> Client:
+        """The call's client. A REST call was authenticated by the transcoder, which names its client (or the
+        refusal) in metadata that only it can send (with the loopback secret); any other call is authenticated
+        here, from its authorization metadata."""
+        if from_loopback:
+            refusal = _value(metadata, REFUSAL_METADATA)
+            if refusal is not None:
+                raise Unauthenticated(refusal)
+            client = self.authenticator.registry.get(unquote(_value(metadata, CLIENT_METADATA) or ""))
+            if client is None:  # removed from the registry since (a reload): as for any unknown client
+                raise Unauthenticated(INVALID)
+            return client
+        return self.authenticator.authenticate(_value(metadata, "authorization"))
 
     async def intercept_service(self, continuation, handler_call_details):
         """A call whose authorization metadata is refused is answered before its message is read: an
         unauthenticated caller cannot make the service receive (and hold) 64 MB messages. An authenticated
         call's message is received only once its client has room for the largest message in the byte
         budget (waiting a little for it); otherwise RESOURCE_EXHAUSTED with a retry hint, unread."""
-        handler = await super().intercept_service(continuation, handler_call_details)
-        if handler is None or handler.unary_unary is None or not self.applies_to(handler_call_details.method):
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or handler.unary_unary is None or not method.startswith(BWS_SERVICE_PREFIX):
             return handler
         metadata = handler_call_details.invocation_metadata or ()
-        authorization = next((v for k, v in metadata if k == "authorization" and isinstance(v, str)), None)
+        from_loopback = self._from_loopback(metadata)
         try:
-            client = self.authenticator.authenticate(authorization)
+            client = self.client_of(metadata, from_loopback)
         except Unauthenticated as error:
             return _refusal_handler(handler, error)
-        if self.budget is None or self._from_loopback(metadata):
-            return handler
+        behavior = _bound(handler.unary_unary, client, method)
+        if self.budget is None or from_loopback:
+            return _holding(handler, behavior, None)
         try:
             hold = await self.budget.hold_within(self.message_limit, client.client_id, self.receive_wait)
         except OverBudget as exc:
-            return _refusal_handler(handler, ResourceExhausted(str(exc), exc.retry_after))
-        return _holding(handler, hold)
+            return _refusal_handler(handler, exc)
+        return _holding(handler, behavior, hold)
 
-    async def around(self, behavior, request, context, method):
-        client = self.authenticator.authenticate(metadata_value(context, "authorization"))
-        operation = OPERATION_OF_METHOD.get(method.rsplit("/", 1)[-1])
+
+def _bound(behavior: Behavior, client: Client, method: str) -> Behavior:
+    """The behavior run for `client`, if it may call `method`."""
+    name = method.rsplit("/", 1)[-1]
+    operation = OPERATION_OF_METHOD.get(name)
+
+    async def bound(request, context):
         if operation is None or not client.allows(operation):
-            raise PermissionDenied(f"client {client.client_id!r} may not call {method.rsplit('/', 1)[-1]}")
+            raise PermissionDenied(f"client {client.client_id!r} may not call {name}")
         tenancy.bind(client)
         return await behavior(request, context)
+    return bound
 
 
 def client_of_call() -> Client:

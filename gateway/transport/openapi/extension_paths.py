@@ -2,10 +2,8 @@
 OpenAPI terms: they are hand-written aiohttp handlers, not transcoded."""
 from __future__ import annotations
 
-TASKS = {"enroll": "Enroll the uploaded samples into the token's BCID.",
-         "verify": "Verify the uploaded samples against the token's BCID.",
-         "identify": "Search the application's partition with the uploaded samples.",
-         "livenessdetection": "Check the uploaded samples for liveness only."}
+from gateway.transport.extension.tasks import TASKS
+
 _JSON = "application/json"
 _TASK_RESULT = {"type": "object", "required": ["Success", "Error"], "properties": {
     "Success": {"type": "boolean"},
@@ -77,7 +75,7 @@ def extension_paths() -> dict[str, dict]:
                 "Action": {"type": "string"}, "BCID": {"type": "string"}, **_TASK_RESULT["properties"]}}),
                 "204": {"description": "no task has run yet"}, **_errors("400", "401")}}},
     }
-    for task, text in TASKS.items():
+    for task, text in ((task.name, task.summary) for task in TASKS.values()):
         parameters = [_query("livedetection", "add liveness to a token without it", type="boolean")]
         if task == "identify":
             parameters.append(_query("maxresults", "at most this many matches (default 20)", type="integer",

@@ -7,21 +7,22 @@ only strings them together on aiohttp.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
-from typing import Awaitable, Callable
+from urllib.parse import quote
 
 import grpc
 from aiohttp import web
 
 from gateway.infra.auth import Authenticator
-from gateway.infra.budget import LOOPBACK_METADATA, ByteBudget, OverBudget
-from gateway.core.errors import Unauthenticated
+from gateway.core.errors import ErrorKind, ServiceError, Unauthenticated
+from gateway.infra.budget import ByteBudget
 from bws_proto.transcoding import marshal
 from gateway.transport.rest import errors
-from gateway.transport.rest.bodies import MAX_BODY_BYTES, BodyError, holding_body, read_body
+from gateway.transport.rest.bodies import BodyError, holding_body, read_body
 from bws_proto.transcoding.routes import Route
+from gateway.transport.loopback import CLIENT_METADATA, LOOPBACK_METADATA, REFUSAL_METADATA
+from gateway.transport.status import grpc_code
 
 log = logging.getLogger("bws.rest")
 FORWARDED_REQUEST_HEADERS = {"authorization": "authorization", "reference-number": "reference-number"}
@@ -74,12 +75,14 @@ class Transcoder:
             return error_response(grpc.StatusCode.NOT_FOUND, f"no route for {request.path}")
         metadata = tuple((key, request.headers[header]) for header, key in FORWARDED_REQUEST_HEADERS.items()
                          if _METADATA_VALUE.match(request.headers.get(header, ""))) + self.loopback
-        try:
+        try:  # the call's one authentication
             client = self.authenticator.authenticate(request.headers.get("Authorization"))
-        except Unauthenticated:
-            # Refused before a byte of the body is read; the gRPC server (which authenticates again) words the
-            # refusal, so it carries the BWS headers, log line and metrics of every call.
-            return await self._call(request, route, marshal.message_class(route.method.input_type)(), metadata)
+        except Unauthenticated as refusal:
+            # Refused before a byte of the body is read; the gRPC server answers the refusal, so it carries the
+            # BWS headers, log line and metrics of every call.
+            refused = metadata + ((REFUSAL_METADATA, _metadata_text(refusal.message)),)
+            return await self._call(request, route, marshal.message_class(route.method.input_type)(), refused)
+        metadata += ((CLIENT_METADATA, quote(client.client_id)),)
         try:
             # The body's bytes stay held until the call ends: its message is in memory until then.
             with holding_body(self.budget, request, client.client_id, read=bool(route.body)) as hold:
@@ -88,14 +91,14 @@ class Transcoder:
                 message = marshal.request_from_http(route, found, query, body)
                 del body
                 return await self._call(request, route, message, metadata)
-        except OverBudget as exc:
-            return error_response(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc),
-                                  {"Retry-After": str(exc.retry_after)}, 429)
+        except ServiceError as exc:  # over the byte budget
+            retry = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+            return error_response(grpc_code(exc.kind), exc.message, retry)
         except BodyError as exc:
             code = grpc.StatusCode.RESOURCE_EXHAUSTED if exc.status == 413 else grpc.StatusCode.INVALID_ARGUMENT
             return error_response(code, str(exc), None, exc.status)
         except marshal.BadRequest as exc:
-            return error_response(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            return error_response(grpc_code(ErrorKind.INVALID_ARGUMENT), str(exc))
 
     async def _call(self, request: web.Request, route: Route, message,
                     metadata: tuple[tuple[str, str], ...]) -> web.Response:
@@ -127,6 +130,11 @@ async def _cancel_when_caller_gone(request: web.Request, call: grpc.aio.Call) ->
     return False
 
 
+def _metadata_text(text: str) -> str:
+    """gRPC metadata carries printable ASCII only."""
+    return text if _METADATA_VALUE.match(text) else "invalid token"
+
+
 def _headers(*metadata_sets) -> dict[str, str]:
     headers = {}
     for metadata in metadata_sets:
@@ -134,28 +142,3 @@ def _headers(*metadata_sets) -> dict[str, str]:
             if key in RETURNED_METADATA and isinstance(value, str):
                 headers[key] = value
     return headers
-
-
-def build_http_app(transcoder: Transcoder, ready: Callable[[], Awaitable[dict[str, bool]]],
-                   openapi: dict, extra_routes: Callable[[web.Application], None] = lambda app: None
-                   ) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
-    openapi_body = json.dumps(openapi).encode()
-
-    async def livez(_: web.Request) -> web.Response:
-        return json_response(200, b'{"status":"alive"}')
-
-    async def readyz(_: web.Request) -> web.Response:
-        checks = await ready()
-        ok = all(checks.values())
-        return json_response(200 if ok else 503, json.dumps({"ready": ok, "checks": checks}).encode())
-
-    async def openapi_json(_: web.Request) -> web.Response:
-        return json_response(200, openapi_body)
-
-    app.router.add_get("/livez", livez)
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/openapi.json", openapi_json)
-    extra_routes(app)
-    app.router.add_route("*", "/{tail:.*}", transcoder.handle)
-    return app

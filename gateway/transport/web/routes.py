@@ -11,7 +11,6 @@ from gateway.core.errors import ServiceError
 from gateway.transport.extension.flow import ExtensionFlow
 from gateway.transport.web import assets, docs
 from gateway.transport.web.assets import SECURITY_BASE, STATIC
-from gateway.transport.web.cors import cors_middleware
 from templates_store import Bcid
 
 __all__ = ["STATIC", "add_routes"]
@@ -23,8 +22,7 @@ PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' d
 
 
 def add_routes(app: web.Application, settings: Settings, flow: ExtensionFlow) -> None:
-    app.middlewares.append(cors_middleware(settings.allowed_origins))
-
+    """The routes only: their middleware (CORS) is placed by gateway/transport/http_app.py."""
     async def capture(_: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC / "capture.html", headers=PAGE_HEADERS)
 
