@@ -1,4 +1,5 @@
-"""`bws-gateway token` (also `python -m gateway.cli.token`): print a client's key and a fresh JWT.
+"""`bws-gateway token` (also `python -m gateway.cli.token`): print a client's key and a fresh API token (the JWT
+of bws_proto/api_token.py).
 
 A convenience for development and for curl/grpcurl sessions."""
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""JWT authentication (contract section 4): HS256 tokens signed with the client's key."""
+"""JWT authentication (contract section 4): HS256 tokens signed with the client's key (made by
+bws_proto/api_token.py)."""
 from __future__ import annotations
 
 import secrets
@@ -6,22 +7,15 @@ import time
 
 import jwt
 
+from bws_proto.api_token import ALGORITHM, AUDIENCE, make_token
 from gateway.infra.clients import Client, ClientRegistry
 from gateway.core.errors import Unauthenticated
 
-AUDIENCE = "BWS"
-ALGORITHM = "HS256"
+__all__ = ["ALGORITHM", "AUDIENCE", "Authenticator", "check_lifetime", "make_token", "verify_signed"]
 DEFAULT_MAX_LIFETIME_SECONDS = 3600
 INVALID = "invalid token: unknown client or bad signature"  # one text for both: no client-id enumeration
 _REQUIRED_CLAIMS = ["exp", "nbf", "iat", "sub", "iss", "aud"]
 _DECOY_KEY = secrets.token_bytes(32)  # an unknown client's token is checked against it: the same work either way
-
-
-def make_token(client_id: str, key: bytes, lifetime_seconds: int = 600, now: float | None = None) -> str:
-    issued = int(time.time() if now is None else now)
-    claims = {"sub": client_id, "iss": client_id, "aud": AUDIENCE,
-              "iat": issued, "nbf": issued, "exp": issued + lifetime_seconds}
-    return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
 def verify_signed(registry: ClientRegistry, token: str, audience: str, required: list[str], leeway: int,

@@ -21,7 +21,7 @@ from gateway.infra.clients import Client, ClientRegistry
 from gateway.engine import InvalidImage
 from gateway.engine.liveness import DIRECTIONS
 from gateway.core.errors import ErrorKind, InvalidArgument, NotFound, PermissionDenied, ServiceError, Unauthenticated
-from gateway.transport.extension import tokens
+from gateway.transport.extension import task_tokens
 from gateway.transport.extension.image_end import image_bytes
 from gateway.transport.extension.tasks import TASKS
 from gateway.core.liveness import LiveImage, Liveness
@@ -29,7 +29,7 @@ from gateway.core.recognition import EnrollmentAction, FaceRecognition, mean_des
 from templates_store import Bcid, PartitionId
 from templates_store.samples import SampleRefused, SampleStore
 
-MAX_TRIES = tokens.MAX_TRIES
+MAX_TRIES = task_tokens.MAX_TRIES
 CHALLENGE_LENGTH = 3
 RESULT_GRACE_SECONDS = 600  # the application may fetch a result this long after its token expired
 _DATA_URL = re.compile(r"^data:(image/(?:png|jpeg|jpg|bmp))(?:;[a-z0-9=.+-]+)*;base64,(.*)$", re.I | re.S)
@@ -112,10 +112,10 @@ class ExtensionFlow:
         if task not in TASKS:
             raise InvalidArgument(f"task must be one of {', '.join(TASKS)}")
         try:
-            partition, class_id = tokens.parse_target(bcid_text or "", task)
+            partition, class_id = task_tokens.parse_target(bcid_text or "", task)
         except ValueError as exc:
             raise InvalidArgument(str(exc)) from None
-        tokens.authorize(app, partition, task)
+        task_tokens.authorize(app, partition, task)
         try:
             tries = int(max_tries) if max_tries else 3
         except ValueError:
@@ -124,19 +124,19 @@ class ExtensionFlow:
             raise InvalidArgument(f"maxtries must be between 1 and {MAX_TRIES}")
         directions = tuple(secrets.choice(list(DIRECTIONS)) for _ in range(CHALLENGE_LENGTH)) \
             if parse_flag(challenge, False, "challenge") else ()
-        return tokens.issue(app, partition, class_id, task, tries, parse_flag(live_detection, True, "livedetection"),
-                            directions, self.token_lifetime)
+        return task_tokens.issue(app, partition, class_id, task, tries,
+                                 parse_flag(live_detection, True, "livedetection"), directions, self.token_lifetime)
 
-    def bearer(self, authorization: str | None) -> tuple[Client, tokens.BwsToken]:
+    def bearer(self, authorization: str | None) -> tuple[Client, task_tokens.BwsToken]:
         """The application and token of a `Bearer <BWS token>` header, checked as of now."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("a BWS token is required: Authorization: Bearer <token>")
-        client, bws_token = tokens.validate(self.registry, token.strip(), self.max_token_lifetime)
+        client, bws_token = task_tokens.validate(self.registry, token.strip(), self.max_token_lifetime)
         tenancy.bind(client)  # its engine jobs count against its own cap
         return client, bws_token
 
-    async def upload(self, token: tokens.BwsToken, image: bytes, tag: str | None, index: str | None) -> dict:
+    async def upload(self, token: task_tokens.BwsToken, image: bytes, tag: str | None, index: str | None) -> dict:
         """Keep one sample (decoded from its data URL) for a token that `bearer` validated before the body was
         read. What is checked and kept is the image file alone: bytes sent after its end are dropped first."""
         try:
@@ -194,7 +194,7 @@ class ExtensionFlow:
                                       token.ttl_ms + RESULT_GRACE_SECONDS * 1000)
         return TaskResult(status, body)
 
-    async def _perform(self, client: Client, token: tokens.BwsToken, samples, wants_liveness: bool,
+    async def _perform(self, client: Client, token: task_tokens.BwsToken, samples, wants_liveness: bool,
                        limit: int) -> dict:
         analyses = await self.liveness.analyze([LiveImage(s.image, (s.tag,) if s.tag else ()) for s in samples],
                                                "samples")
@@ -231,7 +231,7 @@ class ExtensionFlow:
     async def result(self, app: Client, access_token: str | None) -> dict | None:
         if not access_token:
             raise InvalidArgument("access_token is required")
-        client, token = tokens.validate(self.registry, access_token, self.max_token_lifetime,
+        client, token = task_tokens.validate(self.registry, access_token, self.max_token_lifetime,
                                         leeway=RESULT_GRACE_SECONDS)
         if client.client_id != app.client_id:
             raise Unauthenticated("the token belongs to another application")

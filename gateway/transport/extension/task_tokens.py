@@ -1,4 +1,4 @@
-"""BWS tokens: short-lived JWTs for one user (BCID) and one task, signed HS256
+"""BWS 2 task tokens (the /extension/ flow): short-lived JWTs for one user (BCID) and one task, signed HS256
 with the application's own key. Their audience differs from the API's, so
 neither kind of token is accepted in place of the other.
 
