@@ -2,7 +2,7 @@
 genuine and impostor pair, for the previous engine (dlib HOG + ResNet) and the
 current one (YuNet + SFace), side by side; the verification threshold and the
 PhotoVerify levels read from the measured impostor scores, next to the values
-in gateway/core/calibration.py; and (--quality) the false non-match rate of small,
+in gateway/engine/encoders/sface.py; and (--quality) the false non-match rate of small,
 blurred, dark and turned faces at the threshold, which sets the quality
 minimums below which the engine refuses a face.
 

@@ -49,7 +49,7 @@ class AccuracyLevel(IntEnum):
     LEVEL_5 = 5
 
 
-# Measured on the calibration photos: gateway/core/calibration.py.
+# Measured on the calibration photos: the encoder's calibration (engine/encoders/<network>.py).
 LEVEL_FAR = {AccuracyLevel(n): far for n, far in calibration.LEVEL_FAR.items()}
 LEVEL_DISTANCE = {AccuracyLevel(n): limit for n, limit in calibration.LEVEL_DISTANCE.items()}
 

@@ -15,7 +15,7 @@ from gateway.core import scoring
 from gateway.core.analysis import analyze_images
 from gateway.core.tenancy import Client
 from gateway.settings import Settings
-from gateway.engine import ENCODER_VERSION, EnginePool, ImageAnalysis
+from gateway.engine import ENCODER, EncoderSpec, EnginePool, ImageAnalysis
 from gateway.core.errors import InvalidArgument, NotFound
 from templates_store import Bcid, EnhancedTemplate, TemplateNotFound, TemplateStatus, TemplateStore
 from templates_store.store import clean_tags
@@ -85,13 +85,17 @@ def no_usable_face_error(analyses: list[ImageAnalysis], where: str = "") -> JobE
 
 
 class FaceRecognition:
-    def __init__(self, settings: Settings, engine: EnginePool, store: TemplateStore, sync: IndexSync) -> None:
+    def __init__(self, settings: Settings, engine: EnginePool, store: TemplateStore, sync: IndexSync,
+                 encoder: EncoderSpec = ENCODER) -> None:
+        """encoder: the network the engine describes faces with (its version and calibration)."""
         self.settings = settings
+        self.encoder = encoder
+        self.scorer = scoring.Scorer.of(encoder)
         self.engine = engine
         self.store = store
         self.sync = sync  # each write brings this process' index up to date through it at once
         self.index = sync.index
-        self.min_cosine = scoring.cosine_from_score(settings.verify_threshold)
+        self.min_cosine = self.scorer.cosine_from_score(settings.verify_threshold)
 
     # --- helpers -------------------------------------------------------------
 
@@ -122,7 +126,7 @@ class FaceRecognition:
             return Enrollment(EnrollmentAction.ENROLLMENT_FAILED, analyses, 0, status,
                               [no_usable_face_error(analyses)])
         errors: list[JobError] = []
-        if status.available and status.encoder_version != ENCODER_VERSION:
+        if status.available and status.encoder_version != self.encoder.version:
             errors = (await self._upgrade(client, bcid))[1]
         now = time.time()
         vectors = np.stack([f.descriptor for f in faces])
@@ -130,9 +134,9 @@ class FaceRecognition:
 
         def add(current: EnhancedTemplate | None) -> EnhancedTemplate:
             if current is None:
-                base = EnhancedTemplate.empty(ENCODER_VERSION)
-            elif current.encoder_version != ENCODER_VERSION:  # could not be upgraded: its thumbnails stay
-                base = replace(EnhancedTemplate.empty(ENCODER_VERSION), thumbnails=current.thumbnails)
+                base = EnhancedTemplate.empty(self.encoder.version)
+            elif current.encoder_version != self.encoder.version:  # could not be upgraded: its thumbnails stay
+                base = replace(EnhancedTemplate.empty(self.encoder.version), thumbnails=current.thumbnails)
             else:
                 base = current
             return base.merged(vectors, thumbnails, now).keep_newest(self.settings.max_feature_vectors)
@@ -144,7 +148,7 @@ class FaceRecognition:
 
     async def _enroll_nothing(self, client: Client, bcid: Bcid) -> Enrollment:
         status = await self.store.get_status(bcid)
-        if not status.available or status.encoder_version == ENCODER_VERSION:
+        if not status.available or status.encoder_version == self.encoder.version:
             return Enrollment(EnrollmentAction.NONE, [], 0, status)
         upgraded, errors = await self._upgrade(client, bcid)
         if upgraded is None:
@@ -166,9 +170,9 @@ class FaceRecognition:
         if not usable:
             errors.append(JobError("NoFeatureVectors", f"template of class {bcid.class_id} was made by encoder "
                                    f"version {snapshot.encoder_version} and cannot be upgraded to version "
-                                   f"{ENCODER_VERSION}: no stored thumbnail gives a face; enroll new images"))
+                                   f"{self.encoder.version}: no stored thumbnail gives a face; enroll new images"))
             return None, errors
-        upgraded = EnhancedTemplate(ENCODER_VERSION, np.stack([v for v, _ in usable]),
+        upgraded = EnhancedTemplate(self.encoder.version, np.stack([v for v, _ in usable]),
                                     tuple(enrolled for _, enrolled in usable), snapshot.thumbnails)
 
         def swap(current: EnhancedTemplate | None) -> EnhancedTemplate:
@@ -201,14 +205,14 @@ class FaceRecognition:
             template = await self.store.get_compact(bcid)
         except TemplateNotFound:
             raise NotFound(f"no template for class {bcid.class_id}") from None
-        if template.encoder_version != ENCODER_VERSION:
+        if template.encoder_version != self.encoder.version:
             raise InvalidArgument(f"template of class {bcid.class_id} was made by encoder version "
-                                  f"{template.encoder_version}, this service uses version {ENCODER_VERSION}: "
+                                  f"{template.encoder_version}, this service uses version {self.encoder.version}: "
                                   "call Enroll for this class with no images to upgrade it")
         return template
 
     def _compare(self, template, descriptor: np.ndarray, analysis: ImageAnalysis) -> Verification:
-        score = scoring.score(template.vector, descriptor)
+        score = self.scorer.score(template.vector, descriptor)
         return Verification(analysis, score >= self.settings.verify_threshold, score)
 
     async def identify(self, client: Client, descriptor: np.ndarray, max_results: int) -> list[SearchMatch]:
@@ -221,7 +225,7 @@ class FaceRecognition:
         """Index search in the client's partition (in a thread: BLAS releases the GIL), as scores."""
         found = await asyncio.to_thread(self.index.partition(client.partition).search, queries, k, required,
                                         min_cosine)
-        return [[SearchMatch(m.class_id, scoring.score_from_cosine(m.similarity)) for m in matches]
+        return [[SearchMatch(m.class_id, self.scorer.score_from_cosine(m.similarity)) for m in matches]
                 for matches in found]
 
     async def search(self, client: Client, images: list[bytes], tags: list[str], top_matches: bool) -> SearchOutcome:
@@ -239,7 +243,7 @@ class FaceRecognition:
         if outdated:
             errors.append(JobError("TemplatesNotUpgraded", f"{outdated} template(s) of this partition were made by "
                                    f"another encoder version and are not searched: call Enroll with no images "
-                                   f"for each class to upgrade it to version {ENCODER_VERSION}"))
+                                   f"for each class to upgrade it to version {self.encoder.version}"))
         if usable:
             queries = np.stack([analyses[i].face.descriptor for i in usable])
             k = self.settings.search_top_n if top_matches else self.settings.search_max_matches

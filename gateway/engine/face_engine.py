@@ -13,15 +13,15 @@ import cv2
 import numpy as np
 
 from gateway.engine import quality
-from gateway.engine.encoders import sface as encoder
+from gateway.engine.encoders import CURRENT as ENCODER
 from gateway.engine.detector import Detection, YuNetDetector
-from gateway.engine.encoders.sface import ENCODER_VERSION, SFaceEncoder
 from gateway.engine.images import decode_image, decode_png
 from gateway.engine.landmarks import Landmarker
 from gateway.engine.pad import PadOptions, load_pad
 from gateway.engine.types import Face, ImageAnalysis, ImageLimits, Point, QualityCheck
 from gateway.engine.video import VideoLimits, decode_frames, select_frames
 
+ENCODER_VERSION = ENCODER.version
 __all__ = ["ENCODER_VERSION", "EngineOptions", "FaceEngine"]
 
 # The stored face chip: the aligned face with a margin around it, so that a
@@ -51,7 +51,7 @@ class FaceEngine:
         cv2.setNumThreads(1)
         self._detector = YuNetDetector()
         self._landmarker = Landmarker()
-        self._encoder = SFaceEncoder()
+        self._encoder = ENCODER.load()
         self._pad = load_pad(options.pad) if options.pad else None
 
     def analyze(self, data: bytes, want_descriptors: bool = True, want_texture: bool = False,
@@ -90,12 +90,12 @@ class FaceEngine:
             return None
         centre = np.array(framed.shape[1::-1], np.float32) / 2
         best = min(found, key=lambda d: float(np.linalg.norm(d.points.mean(axis=0) - centre)))
-        return self._encoder.describe(encoder.align(framed, best.points))
+        return self._encoder.describe(ENCODER.align(framed, best.points))
 
     def _face(self, pixels: np.ndarray, found: Detection, describe: bool, texture: bool) -> Face:
         landmarks = self._landmarker.landmarks(pixels, found.box)
         right_eye, left_eye = found.points[0], found.points[1]  # image-left: the person's right eye
-        aligned = encoder.align(pixels, found.points)
+        aligned = ENCODER.align(pixels, found.points)
         height, width = pixels.shape[:2]
         checks, refusal = quality.assess(float(np.linalg.norm(left_eye - right_eye)), aligned.mean(axis=2),
                                          landmarks, found.box, width, height, self.options.quality_limits)
@@ -103,7 +103,7 @@ class FaceEngine:
         features = QualityCheck("FaceFeaturesAvailable", 1.0 if descriptor is not None else 0.0,
                                 refusal or "", descriptor is not None)
         texture_score = self._pad.score(pixels, found.box) if texture and self._pad else 0.0
-        thumbnail = _png(encoder.align(pixels, found.points, margin=CHIP_MARGIN)) if descriptor is not None else b""
+        thumbnail = _png(ENCODER.align(pixels, found.points, margin=CHIP_MARGIN)) if descriptor is not None else b""
         return Face(found.box, Point(*map(float, left_eye)), Point(*map(float, right_eye)), landmarks,
                     checks + ((features,) if describe or refusal else ()), descriptor, thumbnail, texture_score)
 

@@ -2,14 +2,21 @@
 
 A face is aligned onto SFace's 112x112 template by the similarity transform
 that maps its five detected points onto the standard ArcFace/SFace reference
-points, then turned into a unit 128-d descriptor. The encoder owns
-ENCODER_VERSION: descriptors of different versions are not comparable.
+points, then turned into a unit 128-d descriptor. Version 2 of the encoders
+(1 was dlib's ResNet): descriptors of different versions are not comparable.
+
+Its calibration (CALIBRATION, below) was read from measured scores of the
+calibration photos (bench/calibrate.py; figures in the README, section Scores):
+1,167 LFW photos of 400 people, 1,282 genuine and 679,079 impostor pairs. LFW
+celebrities may be in the network's training data, so the rates are optimistic
+for strangers.
 """
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
+from gateway.engine.encoders.spec import Calibration, EncoderSpec
 from gateway.engine.models import SFACE, model_path
 
 # Bumped whenever descriptors stop being comparable with stored ones (1 was dlib's ResNet).
@@ -49,3 +56,23 @@ class SFaceEncoder:
         self._net.setInput(blob, "data")
         vector = self._net.forward().reshape(-1).astype(np.float32)
         return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
+CALIBRATION = Calibration(
+    # The cosine at which a score is 0.5, the default verification threshold
+    # (BWS_VERIFY_THRESHOLD). Measured: FMR 0.105% (710 of 679,079 impostor pairs),
+    # FNMR 1.40%. The 1% FMR point (cosine 0.293) would lower the FNMR to 0.70%
+    # only; the tenfold margin is kept because hard impostors (relatives, people
+    # of one ethnicity) and strangers match more often than LFW celebrities.
+    verify_cosine=0.36,
+    # PhotoVerify: each level's false-acceptance rate, and the cosine a pair must
+    # reach for it, read at that rate from the impostor pairs (rounded up). Levels
+    # 1-4 are measured (68 to 3,395 impostor pairs lie past each limit); level 5
+    # (1e-5: about 7 pairs of 679,079) is an extrapolation: an exponential fit of
+    # the impostor tail (top 0.1%).
+    level_far={1: 0.005, 2: 0.0025, 3: 0.001, 4: 0.0001, 5: 0.00001},
+    level_cosine={1: 0.315, 2: 0.336, 3: 0.361, 4: 0.422, 5: 0.475},
+)
+
+SPEC = EncoderSpec(name="SFace", version=ENCODER_VERSION, size=128, calibration=CALIBRATION, load=SFaceEncoder,
+                   align=align)

@@ -30,3 +30,11 @@ def test_stricter_photoverify_levels_need_closer_faces():
     distance = [calibration.LEVEL_DISTANCE[level] for level in sorted(calibration.LEVEL_DISTANCE)]
     assert far == sorted(far, reverse=True) and distance == sorted(distance, reverse=True)
     assert all(0 < d < 2 for d in distance)
+
+
+def test_a_scorer_follows_its_encoders_calibration():
+    from gateway.engine import ENCODER
+
+    assert scoring.Scorer.of(ENCODER) == scoring.DEFAULT
+    other = scoring.Scorer(0.5)
+    assert other.score_from_cosine(0.5) == pytest.approx(0.5) and other.cosine_from_score(0.5) == pytest.approx(0.5)
