@@ -15,7 +15,8 @@ from gateway.core.liveness import Liveness
 from gateway.core.recognition import FaceRecognition
 from gateway.transport.grpc.bioid_web_service import BioIDWebServiceServicer
 from gateway.transport.grpc.face_recognition import FaceRecognitionServicer
-from gateway.transport.grpc.interceptors import AuthInterceptor, ErrorInterceptor, MetadataInterceptor
+from gateway.transport.grpc.interceptors import (RECEIVE_WAIT_SECONDS, AuthInterceptor, ErrorInterceptor,
+                                                  MetadataInterceptor)
 
 BWS_SERVICES = (
     facerecognition_pb2.DESCRIPTOR.services_by_name["FaceRecognition"].full_name,
@@ -26,10 +27,11 @@ REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
 
 def build_server(recognition: FaceRecognition, liveness: Liveness, authenticator: Authenticator, version: str,
                  health_servicer: health.aio.HealthServicer, on_call=lambda *_: None,
-                 budget: ByteBudget | None = None, loopback_secret: str | None = None) -> grpc.aio.Server:
+                 budget: ByteBudget | None = None, loopback_secret: str | None = None,
+                 budget_wait: float = RECEIVE_WAIT_SECONDS) -> grpc.aio.Server:
     """With a budget, each call's message is held in it (the REST transcoder's calls, which carry the loopback
     secret, are held on the HTTP side)."""
-    auth = AuthInterceptor(authenticator, budget, MAX_MESSAGE_BYTES, loopback_secret)
+    auth = AuthInterceptor(authenticator, budget, MAX_MESSAGE_BYTES, loopback_secret, budget_wait)
     server = grpc.aio.server(
         interceptors=[MetadataInterceptor(version, on_call), ErrorInterceptor(), auth],
         options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
