@@ -41,15 +41,30 @@ def letterbox(image: Image.Image, size=(640, 480)) -> Image.Image:
     return canvas
 
 
-def video(frames: list[Image.Image], fps: int = 10, codec: str = "libx264", container: str = "mp4") -> bytes:
-    """An encoded clip: mp4 or mov with libx264 (H.264), webm with libvpx (VP8)."""
+def stored_as(frame: Image.Image, rotation: int = 0, mirror: bool = False) -> np.ndarray:
+    """The pixels a phone stores for `frame` when its display matrix says: turn `rotation` degrees
+    counter-clockwise (FFmpeg's sign: -90 for a phone held upright), then mirror left to right."""
+    pixels = np.asarray(frame)
+    pixels = pixels[:, ::-1] if mirror else pixels
+    return np.ascontiguousarray(np.rot90(pixels, k=-(rotation // 90)))
+
+
+def video(frames: list[Image.Image], fps: int = 10, codec: str = "libx264", container: str = "mp4",
+          rotation: int = 0, mirror: bool = False) -> bytes:
+    """An encoded clip: mp4 or mov with libx264 (H.264), webm with libvpx (VP8), 3gp with h263 (H.263).
+
+    With `rotation` or `mirror` the frames are stored turned, as phones store them, with the display matrix
+    that turns them back (a player shows `frames`)."""
     buffer = io.BytesIO()
+    stored = [stored_as(frame, rotation, mirror) for frame in frames]
     with av.open(buffer, "w", format=container) as output:
         stream = output.add_stream(codec, rate=fps)
-        stream.width, stream.height = frames[0].size
+        stream.height, stream.width = stored[0].shape[:2]
         stream.pix_fmt = "yuv420p"
-        for frame in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.asarray(frame), format="rgb24")):
+        if rotation or mirror:
+            stream.set_display_rotation(rotation, hflip=mirror)
+        for pixels in stored:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
                 output.mux(packet)
         for packet in stream.encode():
             output.mux(packet)
