@@ -24,12 +24,12 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.pad_quality import SAMPLES, load, printed, screen  # noqa: E402
+from bench.pad_quality import SAMPLES, load  # noqa: E402
 from gateway.app import engine_options  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from gateway.engine import EnginePool  # noqa: E402
 from gateway.core.liveness import Liveness  # noqa: E402
-from tests.e2e.media import letterbox, photo, video  # noqa: E402
+from tests.e2e.media import letterbox, photo, printed, screen, video  # noqa: E402
 
 FORMATS = (("mp4", "libx264"), ("mov", "libx264"), ("webm", "libvpx"))
 

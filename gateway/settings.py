@@ -42,9 +42,15 @@ class Settings:
     redis_timeout_seconds: float = 5.0  # connecting to and waiting for Redis; then the call is UNAVAILABLE
     # Liveness: nose parallax (in eye distances) at which motion_liveness_score is 0.5.
     liveness_parallax: float = 0.06
-    # Passive liveness: "on" runs the bundled MiniFASNet pair (or pad_model when set), "off" disables it.
+    # Passive liveness: "on" runs the bundled models (or pad_model when set), "off" disables it.
     pad: str = "on"
-    pad_model: Path | None = None  # a custom ONNX presentation-attack-detection model instead of the pair
+    # The bundled models (comma-separated: minifasnet, suri), how their live probabilities are fused (mean, min,
+    # geometric) and the fused probability from which a face is live (reported scores are live from 0.5 whatever
+    # the threshold). The defaults were chosen by bench/pad_fusion.py (README, "Passive liveness").
+    pad_models: str = "minifasnet,suri"
+    pad_fusion: str = "mean"
+    pad_threshold: float = 0.5
+    pad_model: Path | None = None  # a custom ONNX presentation-attack-detection model instead of the bundled ones
     pad_input_size: int = 224  # pad_input_size .. pad_live_index: the custom model's input and output
     pad_mean: float = 0.5  # input normalisation: (pixel / 255 - mean) / std, every channel
     pad_std: float = 0.5
@@ -121,6 +127,8 @@ class Settings:
             raise ValueError("BWS_TLS_CLIENT_CA needs BWS_TLS_CERT and BWS_TLS_KEY")
         if self.pad not in ("on", "off"):
             raise ValueError("BWS_PAD must be on or off")
+        if not 0.0 < self.pad_threshold < 1.0:
+            raise ValueError("BWS_PAD_THRESHOLD must lie strictly between 0 and 1")
 
     @property
     def clients_path(self) -> Path:

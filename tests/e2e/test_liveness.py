@@ -11,14 +11,16 @@ from bws_proto import bioidwebservice_pb2_grpc as bws_grpc
 from bws_proto import bwsmessages_pb2 as msg
 from tests.conftest import face, launch_service, stop_service
 from tests.e2e.http import request
-from tests.e2e.media import jpeg, letterbox, perspective, photo, video
+from tests.e2e.media import jpeg, letterbox, perspective, photo, screen, video
 
 Level = bws.PhotoVerifyResponse.AccuracyLevel
-# The model's own sample images (tests/fixtures/minifasnet/PROVENANCE.md): F1, F2 attacks, T1 a live capture.
+# MiniFASNet's own sample images (tests/fixtures/minifasnet/PROVENANCE.md): F1, F2 attacks, T1 and T2 live
+# captures (MiniFASNet alone judges T2 an attack; the fused models judge it live).
 SAMPLES = Path(__file__).parents[1] / "fixtures" / "minifasnet"
 TURNED_ATTACK = (SAMPLES / "image_F1.jpg").read_bytes()  # a turned head: pose is feedback, not a refusal
 ATTACK = (SAMPLES / "image_F2.jpg").read_bytes()
 LIVE_CAPTURE = (SAMPLES / "image_T1.jpg").read_bytes()
+OTHER_LIVE_CAPTURE = (SAMPLES / "image_T2.jpg").read_bytes()
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +90,7 @@ def test_different_people_and_unusable_images_are_not_live(live):
 
 
 def test_one_image_is_judged_by_passive_liveness(live):
-    for item in ("obama_1.jpg", LIVE_CAPTURE):
+    for item in ("obama_1.jpg", LIVE_CAPTURE, OTHER_LIVE_CAPTURE):
         result = detect(live, item)
         face_properties = result.image_properties[0].faces[0]
         assert result.live and result.errors == [] and face_properties.motion_liveness_score == 0
@@ -109,8 +111,8 @@ def test_two_images_need_motion_and_passive_on_every_image(live):
     still = detect(live, LIVE_CAPTURE, LIVE_CAPTURE)
     assert not still.live and "flat picture" in still.errors[0].message
     assert min(f.faces[0].texture_liveness_score for f in still.image_properties) >= 0.5
-    # A head that turns, the second view framed like a picture on a screen: the motion passes, passive does not.
-    framed = detect(live, "obama_1.jpg", jpeg(letterbox(photo("obama_2.jpg"))))
+    # A head that turns, the second view replayed on a screen: the motion passes, passive does not.
+    framed = detect(live, "obama_1.jpg", jpeg(screen(photo("obama_2.jpg"), 0)))
     assert framed.image_properties[1].faces[0].motion_liveness_score >= 0.5
     assert framed.image_properties[1].faces[0].texture_liveness_score < 0.5
     assert not framed.live and framed.liveness_score < 0.5
