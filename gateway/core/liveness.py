@@ -11,7 +11,10 @@ types only; transports translate).
   head moved that way between images i-1 and i (challenge-response).
 * A video: the frames the engine chose (engine/video.py); of those showing the
   reference frame's person, the motion between the reference and the frame
-  with the most parallax, and the median passive score of all of them.
+  with the most parallax, and the median passive score of all of them. When
+  the face hardly moves (motion_math.STILL_DISPLACEMENT) motion cannot tell a
+  still head from a still picture: at least STILL_FRAMES frames are then
+  judged by passive liveness alone, and every one of them must pass.
 * PhotoVerify: the live images judged as above, then matched against an ID
   photo, with a level by FAR.
 """
@@ -36,6 +39,8 @@ from gateway.core.recognition import JobError, mean_descriptor, no_usable_face_e
 # A call is live when its liveness_score (motion and passive, the smaller) reaches this. For the
 # MiniFASNet pair a passive score of 0.5 means the live class holds the majority of the fused output.
 LIVE_SCORE = 0.5
+# A clip whose face hardly moves is judged by passive liveness on this many frames at least (every one must pass).
+STILL_FRAMES = 3
 PASSIVE_UNAVAILABLE = ("passive liveness is disabled in this deployment (BWS_PAD=off): "
                        "send two or more images for active liveness")
 
@@ -132,8 +137,14 @@ class Liveness:
                                                                                same[i][1].face.landmarks))
         outcome.motions[second] = motion_math.motion(reference.landmarks, same[second][1].face.landmarks,
                                                      self.settings.liveness_parallax)
-        passive = statistics.median(a.face.texture_score for _, a in same) if self.passive else None
-        return self._decide(outcome, outcome.motions[second].score, passive, "video frames")
+        if not self.passive:
+            return self._decide(outcome, outcome.motions[second].score, None, "video frames")
+        textures = [a.face.texture_score for _, a in same]
+        moved = max(motion_math.displacement(reference.landmarks, a.face.landmarks) for _, a in same[1:])
+        if (outcome.motions[second].score < LIVE_SCORE and moved < motion_math.STILL_DISPLACEMENT
+                and len(same) >= STILL_FRAMES):
+            return self._decide(outcome, None, min(textures), f"{len(same)} video frames of a face held still")
+        return self._decide(outcome, outcome.motions[second].score, statistics.median(textures), "video frames")
 
     def _same_person(self, first, other) -> bool:
         return scoring.score(first.descriptor, other.descriptor) >= self.settings.verify_threshold

@@ -42,6 +42,18 @@ def letterbox(image: Image.Image, size=(640, 480)) -> Image.Image:
     return canvas
 
 
+def held_still(image: Image.Image, count: int = 12, jitter: int = 2, seed: int = 0) -> list[Image.Image]:
+    """Frames of a face that hardly moves (a phone held in front of a still head): shifted by up to `jitter`
+    pixels, with sensor noise."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for _ in range(count):
+        dx, dy = (int(v) for v in rng.integers(-jitter, jitter + 1, 2))
+        moved = np.asarray(image.transform(image.size, Image.Transform.AFFINE, (1, 0, dx, 0, 1, dy)), np.float32)
+        frames.append(Image.fromarray(np.clip(moved + rng.normal(0, 2, moved.shape), 0, 255).astype(np.uint8)))
+    return frames
+
+
 def stored_as(frame: Image.Image, rotation: int = 0, mirror: bool = False) -> np.ndarray:
     """The pixels a phone stores for `frame` when its display matrix says: turn `rotation` degrees
     counter-clockwise (FFmpeg's sign: -90 for a phone held upright), then mirror left to right."""

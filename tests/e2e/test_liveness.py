@@ -11,7 +11,7 @@ from bws_proto import bioidwebservice_pb2_grpc as bws_grpc
 from bws_proto import bwsmessages_pb2 as msg
 from tests.conftest import face, launch_service, stop_service
 from tests.e2e.http import request
-from tests.e2e.media import jpeg, letterbox, perspective, photo, screen, video
+from tests.e2e.media import held_still, jpeg, letterbox, perspective, photo, printed, screen, video
 
 Level = bws.PhotoVerifyResponse.AccuracyLevel
 # MiniFASNet's own sample images (tests/fixtures/minifasnet/PROVENANCE.md): F1, F2 attacks, T1 and T2 live
@@ -200,6 +200,26 @@ def test_video_of_a_photo_moved_about_is_not_live(live):
     frames = [still.rotate(angle, resample=Image.Resampling.BICUBIC) for angle in range(0, 12)]
     result = live("VideoLivenessDetection", bws.VideoLivenessDetectionRequest(video=video(frames)))
     assert not result.live and result.errors[0].error_code == "LiveDetectionFailed"
+
+
+def test_video_of_a_face_held_still_is_judged_by_passive_liveness(live):
+    """Issue 20: a person who only holds the phone: too little motion to judge, so every frame is judged by
+    passive liveness (and each must pass) instead of NotEnoughSamples or a refusal for want of motion."""
+    clip = video(held_still(letterbox(photo("obama_1.jpg"))), rotation=-90)
+    result = live("VideoLivenessDetection", bws.VideoLivenessDetectionRequest(video=clip))
+    assert result.live and result.errors == [], result.errors
+    textures = [p.faces[0].texture_liveness_score for p in result.image_properties]
+    assert len(textures) >= 3 and result.liveness_score == pytest.approx(min(textures)) and min(textures) >= 0.5
+    assert max(p.faces[0].motion_liveness_score for p in result.image_properties) < 0.5
+
+
+@pytest.mark.parametrize("attack", ["screen replay held still", "print of a turning head"])
+def test_replayed_clips_are_not_live(live, attack):
+    frames = {"screen replay held still": [screen(f, 0) for f in held_still(letterbox(photo("obama_1.jpg")))],
+              "print of a turning head": [printed(f, i) for i, f in enumerate(_frames(("obama_1.jpg", 6),
+                                                                                       ("obama_3.jpg", 6)))]}[attack]
+    result = live("VideoLivenessDetection", bws.VideoLivenessDetectionRequest(video=video(frames)))
+    assert not result.live and result.errors and result.errors[0].error_code == "LiveDetectionFailed"
 
 
 @pytest.mark.parametrize("clip, message", [
