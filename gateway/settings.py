@@ -55,6 +55,9 @@ class Settings:
     pad_mean: float = 0.5  # input normalisation: (pixel / 255 - mean) / std, every channel
     pad_std: float = 0.5
     pad_live_index: int = 1
+    # A clip whose face hardly moves: "passive" judges it by passive liveness on every frame (as strong as a
+    # one-image call, on each frame), "refuse" refuses it for want of motion.
+    video_still: str = "passive"
     video_max_bytes: int = 50 * 1024 * 1024
     video_max_seconds: float = 20.0
     extension_token_seconds: int = 600  # lifetime of BWS 2 tokens (/extension/token)
@@ -127,6 +130,8 @@ class Settings:
             raise ValueError("BWS_TLS_CLIENT_CA needs BWS_TLS_CERT and BWS_TLS_KEY")
         if self.pad not in ("on", "off"):
             raise ValueError("BWS_PAD must be on or off")
+        if self.video_still not in ("passive", "refuse"):
+            raise ValueError("BWS_VIDEO_STILL must be passive or refuse")
         if not 0.0 < self.pad_threshold < 1.0:
             raise ValueError("BWS_PAD_THRESHOLD must lie strictly between 0 and 1")
 

@@ -14,7 +14,8 @@ types only; transports translate).
   with the most parallax, and the median passive score of all of them. When
   the face hardly moves (motion_math.STILL_DISPLACEMENT) motion cannot tell a
   still head from a still picture: at least STILL_FRAMES frames are then
-  judged by passive liveness alone, and every one of them must pass.
+  judged by passive liveness alone, and every one of them must pass
+  (BWS_VIDEO_STILL=refuse: refused for want of motion instead).
 * PhotoVerify: the live images judged as above, then matched against an ID
   photo, with a level by FAR.
 """
@@ -141,8 +142,8 @@ class Liveness:
             return self._decide(outcome, outcome.motions[second].score, None, "video frames")
         textures = [a.face.texture_score for _, a in same]
         moved = max(motion_math.displacement(reference.landmarks, a.face.landmarks) for _, a in same[1:])
-        if (outcome.motions[second].score < LIVE_SCORE and moved < motion_math.STILL_DISPLACEMENT
-                and len(same) >= STILL_FRAMES):
+        if (self.settings.video_still == "passive" and outcome.motions[second].score < LIVE_SCORE
+                and moved < motion_math.STILL_DISPLACEMENT and len(same) >= STILL_FRAMES):
             return self._decide(outcome, None, min(textures), f"{len(same)} video frames of a face held still")
         return self._decide(outcome, outcome.motions[second].score, statistics.median(textures), "video frames")
 

@@ -3,6 +3,7 @@ The fake faces' landmarks are those of a head in 3D, turned by a given angle (te
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -92,6 +93,9 @@ async def test_a_video_of_a_face_held_still_is_judged_by_passive_liveness_on_eve
     without_passive = await Liveness(settings, FakeEngine(texture=False)).detect_video(
         video(*[photo("alice") for _ in range(4)]))
     assert not without_passive.live and "no evidence of a live person" in without_passive.errors[0].message
+    strict = await Liveness(replace(settings, video_still="refuse"), FakeEngine()).detect_video(
+        video(*[photo("alice") for _ in range(4)]))
+    assert not strict.live and "no evidence of a live person" in strict.errors[0].message
 
 
 async def test_photo_verify_levels(liveness):
