@@ -63,11 +63,11 @@ def stored_as(frame: Image.Image, rotation: int = 0, mirror: bool = False) -> np
 
 
 def video(frames: list[Image.Image], fps: int = 10, codec: str = "libx264", container: str = "mp4",
-          rotation: int = 0, mirror: bool = False) -> bytes:
+          rotation: int = 0, mirror: bool = False, display_matrix: tuple[int, ...] | None = None) -> bytes:
     """An encoded clip: mp4 or mov with libx264 (H.264), webm with libvpx (VP8), 3gp with h263 (H.263).
 
     With `rotation` or `mirror` the frames are stored turned, as phones store them, with the display matrix
-    that turns them back (a player shows `frames`)."""
+    that turns them back (a player shows `frames`); `display_matrix` writes those nine numbers as they are."""
     buffer = io.BytesIO()
     stored = [stored_as(frame, rotation, mirror) for frame in frames]
     with av.open(buffer, "w", format=container) as output:
@@ -76,6 +76,8 @@ def video(frames: list[Image.Image], fps: int = 10, codec: str = "libx264", cont
         stream.pix_fmt = "yuv420p"
         if rotation or mirror:
             stream.set_display_rotation(rotation, hflip=mirror)
+        if display_matrix is not None:
+            stream.set_display_matrix(list(display_matrix))
         for pixels in stored:
             for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
                 output.mux(packet)
