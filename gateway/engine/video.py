@@ -51,7 +51,12 @@ class VideoLimits:
 
 
 def decode_frames(data: bytes, limits: VideoLimits = VideoLimits()) -> list[tuple[int, np.ndarray]]:
-    """Up to `frames_to_analyze` frames, evenly spread, as (frame number, RGB pixels)."""
+    """Up to `frames_to_analyze` frames, evenly spread, as (frame number, RGB pixels), upright."""
+    return decode_video(data, limits)[0]
+
+
+def decode_video(data: bytes, limits: VideoLimits = VideoLimits()) -> tuple[list[tuple[int, np.ndarray]], int]:
+    """The frames of decode_frames, and the degrees they were turned by (`turned`)."""
     if not data:
         raise InvalidVideo("empty video")
     if len(data) > limits.max_bytes:
@@ -69,7 +74,7 @@ def decode_frames(data: bytes, limits: VideoLimits = VideoLimits()) -> list[tupl
             rate = float(stream.average_rate or 30)
             expected = stream.frames or int((container.duration or 0) / 1e6 * rate) or int(limits.max_seconds * rate)
             step = max(1, expected // limits.frames_to_analyze)
-            picked = []
+            picked, rotated = [], 0
             max_frames = limits.max_seconds * min(rate, limits.max_frame_rate)
             decoded = 0
             for number, frame in _frames(container, stream, limits, header):
@@ -86,10 +91,13 @@ def decode_frames(data: bytes, limits: VideoLimits = VideoLimits()) -> list[tupl
                                        f"-megapixel frames at {limits.clip_frame_rate:g} per second): send a "
                                        "shorter or smaller clip")
                 if number % step == 0 and len(picked) < limits.frames_to_analyze:
-                    picked.append((number, upright(frame.to_ndarray(format="rgb24"), display_matrix(frame))))
+                    matrix = display_matrix(frame)
+                    if not picked:
+                        rotated = turned(matrix)  # one display matrix per stream
+                    picked.append((number, upright(frame.to_ndarray(format="rgb24"), matrix)))
             if not picked:
                 raise InvalidVideo("video has no decodable frame")
-            return picked
+            return picked, rotated
     except InvalidVideo:
         raise
     except (av.FFmpegError, ValueError, OSError, EOFError) as exc:
@@ -140,6 +148,17 @@ def upright(pixels: np.ndarray, matrix: tuple[int, ...] | None) -> np.ndarray:
         out = out[::-1] if b < 0 else out
         out = out[:, ::-1] if c < 0 else out
     return np.ascontiguousarray(out)
+
+
+def turned(matrix: tuple[int, ...] | None) -> int:
+    """The counter-clockwise quarter turns `upright` applies, in degrees, as an image's EXIF orientation is
+    reported (a mirror alone is no turn; a transposition is 270, an anti-transposition 90)."""
+    if matrix is None:
+        return 0
+    a, b, c, d = matrix[0], matrix[1], matrix[3], matrix[4]
+    if abs(a) + abs(d) >= abs(b) + abs(c):
+        return 180 if d < 0 else 0
+    return 90 if b < 0 else 270
 
 
 def usable(analysis: ImageAnalysis) -> bool:

@@ -211,6 +211,7 @@ def test_video_of_a_face_held_still_is_judged_by_passive_liveness(live):
     textures = [p.faces[0].texture_liveness_score for p in result.image_properties]
     assert len(textures) >= 3 and result.liveness_score == pytest.approx(min(textures)) and min(textures) >= 0.5
     assert max(p.faces[0].motion_liveness_score for p in result.image_properties) < 0.5
+    assert all(p.rotated == 270 for p in result.image_properties)  # stored sideways, turned as a player does
 
 
 @pytest.mark.parametrize("attack", ["screen replay held still", "print of a turning head"])

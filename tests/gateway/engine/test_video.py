@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from gateway.engine import EngineOptions, FaceEngine, PadOptions
-from gateway.engine.video import InvalidVideo, VideoLimits, decode_frames, usable
+from gateway.engine.video import InvalidVideo, VideoLimits, decode_frames, decode_video, usable
 from tests.e2e.media import letterbox, photo, stored_as, video
 
 
@@ -60,8 +60,12 @@ def test_phone_videos_are_turned_the_way_players_show_them(container, codec, rot
     stored = stored_as(shown, rotation, mirror)
     assert not _close(stored, shown)  # what the decoder alone gives is not the picture
     clip = video([shown] * 3, container=container, codec=codec, rotation=rotation, mirror=mirror)
-    for _, pixels in decode_frames(clip):
+    frames, rotated = decode_video(clip)
+    for _, pixels in frames:
         assert _close(pixels, shown), (rotation, mirror)
+    # Reported as an image's EXIF orientation is: counter-clockwise degrees, a transposition 270.
+    assert rotated == {(-90, False): 270, (90, False): 90, (180, False): 180, (0, True): 0,
+                       (-90, True): 270}[(rotation, mirror)]
 
 
 def test_a_sideways_phone_clip_is_judged_upright():
@@ -71,6 +75,7 @@ def test_a_sideways_phone_clip_is_judged_upright():
         [letterbox(photo("obama_3.jpg"), size=(480, 640))] * 3
     chosen = engine.analyze_video(video(frames, rotation=-90), want_texture=True)
     assert len(chosen) >= 2 and all(a.face is not None and (a.width, a.height) == (480, 640) for _, a in chosen)
+    assert all(a.rotated == 270 for _, a in chosen)
 
 
 @pytest.mark.parametrize("rotation", [0, -90])
