@@ -37,8 +37,8 @@ from gateway.engine.liveness import Motion
 from gateway.core.errors import InvalidArgument, Unimplemented
 from gateway.core.recognition import JobError, mean_descriptor, no_usable_face_error
 
-# A call is live when its liveness_score (motion and passive, the smaller) reaches this. For the
-# MiniFASNet pair a passive score of 0.5 means the live class holds the majority of the fused output.
+# A call is live when its liveness_score (motion and passive, the smaller) reaches this. Passive scores are live
+# from 0.5 whatever models, fusion and threshold the deployment chose (engine/pad.py maps the threshold onto it).
 LIVE_SCORE = 0.5
 # A clip whose face hardly moves is judged by passive liveness on this many frames at least (every one must pass).
 STILL_FRAMES = 3

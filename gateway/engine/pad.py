@@ -248,10 +248,12 @@ def suri_patch(pixels: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray
     """The 128x128 RGB uint8 input of the suri model, from RGB pixels and a (left, top, right, bottom) box."""
     left, top, right, bottom = box
     w, h = right - left, bottom - top
-    side = max(w, h)
+    side = max(w, h, 1)
     cx, cy = left + w / 2, top + h / 2
-    x0, y0, size = int(cx - 0.75 * side), int(cy - 0.75 * side), int(SURI_CROP * side)
+    x0, y0, size = int(cx - 0.75 * side), int(cy - 0.75 * side), max(1, int(SURI_CROP * side))
     height, width = pixels.shape[:2]
+    # A square wholly outside the image (never a detector's box) is moved to overlap it by a pixel.
+    x0, y0 = min(max(x0, 1 - size), width - 1), min(max(y0, 1 - size), height - 1)
     inside = pixels[max(0, y0):min(height, y0 + size), max(0, x0):min(width, x0 + size)]
     crop = cv2.copyMakeBorder(inside, max(0, -y0), max(0, y0 + size - height), max(0, -x0),
                               max(0, x0 + size - width), cv2.BORDER_REFLECT_101)

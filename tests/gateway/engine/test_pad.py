@@ -100,6 +100,8 @@ def test_the_suri_crop_is_padded_by_reflection_and_resized_both_ways():
     patch = suri_patch(ramp, (10, 20, 70, 80))  # 60 px box, 90 px square from x = -5: enlarged to 128
     assert patch.shape == (128, 128, 3) and patch[:, 0].min() > 0  # x = -5 reflects to x = 5, never zeros
     assert suri_patch(ramp, (0, 0, 99, 99)).shape == (128, 128, 3)  # 148 px square: shrunk
+    for odd in ((50, 50, 50, 50), (-300, 10, -250, 60), (-100, -100, 40, 40), (95, 95, 400, 400)):
+        assert suri_patch(ramp, odd).shape == (128, 128, 3)  # degenerate or outside boxes: a patch, not a hang
 
 
 def test_the_suri_file_is_the_one_in_the_notice():
