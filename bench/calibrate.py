@@ -57,7 +57,7 @@ def _central(boxes: list[tuple[float, float, float, float]], image: np.ndarray) 
 
 
 def central_descriptor(engine: FaceEngine, image: np.ndarray) -> np.ndarray | None:
-    found = engine._detector.detect(image, engine.options.detect_max_side)
+    found = engine._finder.find(image, engine.options.detect_max_side).faces
     if not found:
         return None
     chosen = found[_central([d.box for d in found], image)]
@@ -137,7 +137,7 @@ def threshold_report(genuine: np.ndarray, impostors: np.ndarray) -> None:
 
 def face_sharpness(engine: FaceEngine, image: np.ndarray) -> float:
     """The Sharpness check's measure (variance of the Laplacian of the aligned face) of the largest face."""
-    found = max(engine._detector.detect(image, engine.options.detect_max_side), key=lambda d: d.box[2] - d.box[0])
+    found = max(engine._finder.find(image, engine.options.detect_max_side).faces, key=lambda d: d.box[2] - d.box[0])
     return quality.laplacian_variance(align(image, found.points).mean(axis=2))
 
 

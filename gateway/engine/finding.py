@@ -1,0 +1,144 @@
+"""Finding every face of an image, from about 20 px wide to filling the frame.
+
+YuNet finds faces of about 14 to 500 px at the size it is run on, and misses
+faces that fill its input. One pass on the image scaled to 640 px covers the
+faces of an ordinary photo at little cost. Only when it finds no face, or
+only tiny ones, do more passes run:
+
+- coarse: the image framed by a border and scaled to 320 px, for faces that
+  fill the frame (a close portrait, a face cut to its chip);
+- fine: the image at full resolution in overlapping tiles (bounded memory),
+  or a small image upscaled twice, for faces too small for the first pass.
+
+Their faces are merged: a face found by several passes is kept once, as the
+most confident detection. When still no face is found, what recovers faces
+on old or poor photos without inventing them: the same passes on a
+contrast-normalised copy (CLAHE on the lightness), then a single large
+candidate below the usual confidence. bench/detection_sizes.py measures
+sizes and costs, bench/service_accuracy.py the effect on the calibration set.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+
+from gateway.engine.detector import Detection, YuNetDetector
+
+CONFIDENT = 0.8  # a face; below, a candidate for recovery only
+CANDIDATE = 0.5  # the lowest confidence a single large candidate may have
+LARGE_CANDIDATE = 0.2  # of the image's shorter side: the least width of such a candidate
+TINY = 32  # px at the first pass's scale: faces this small send the image to the fine pass
+COARSE_SIDE = 320
+COARSE_BORDER = 0.25  # of the image's longer side, added on each side for the coarse pass
+TILE = 1024  # fine pass tiles, at full resolution
+TILE_OVERLAP = 256  # the largest face a tile boundary can cut; the first pass finds faces this big
+UPSCALE_BELOW = 640  # images smaller than this get the fine pass at twice their size
+SAME_FACE_IOU = 0.3
+
+
+@dataclass(frozen=True)
+class Found:
+    faces: list[Detection]  # confident faces, left to right
+    pixels: np.ndarray  # the pixels they were found on: the image, or its contrast-normalised copy
+    recovered: str = ""  # how a face was recovered when the ordinary passes found none ("" when they did)
+
+
+class FaceFinder:
+    def __init__(self, detector: YuNetDetector | None = None) -> None:
+        self._detector = detector or YuNetDetector(min_confidence=CANDIDATE)
+
+    def find(self, rgb: np.ndarray, first_side: int = 640, fine: bool = False) -> Found:
+        """The faces of an RGB image. `first_side`: the side the first pass scales
+        the image to; `fine`: run the fine pass whatever the first one found."""
+        candidates = self.passes(rgb, first_side, fine)
+        faces = _confident(candidates)
+        if faces:
+            return Found(faces, rgb)
+        normalised = normalise_contrast(rgb)
+        faces = _confident(self.passes(normalised, first_side, fine))
+        if faces:
+            return Found(faces, normalised, "contrast normalised")
+        large = [d for d in candidates if d.box[2] - d.box[0] >= LARGE_CANDIDATE * min(rgb.shape[:2])]
+        if len(large) == 1:
+            return Found(large, rgb, f"one large candidate of confidence {large[0].confidence:.2f}")
+        return Found([], rgb)
+
+    def passes(self, rgb: np.ndarray, first_side: int, fine: bool) -> list[Detection]:
+        """Every candidate of the passes the image needs, duplicates merged."""
+        found = self._detector.detect(rgb, first_side)
+        scale = min(1.0, first_side / max(rgb.shape[:2]))
+        if not fine and any(d.confidence >= CONFIDENT and (d.box[2] - d.box[0]) * scale >= TINY for d in found):
+            return found
+        found = found + self.coarse(rgb) + self.fine(rgb, first_side)
+        return merge(found)
+
+    def coarse(self, rgb: np.ndarray) -> list[Detection]:
+        height, width = rgb.shape[:2]
+        border = round(COARSE_BORDER * max(height, width))
+        framed = cv2.copyMakeBorder(rgb, border, border, border, border, cv2.BORDER_REPLICATE)
+        return [_shifted(d, -border, -border) for d in self._detector.detect(framed, COARSE_SIDE)]
+
+    def fine(self, rgb: np.ndarray, first_side: int) -> list[Detection]:
+        height, width = rgb.shape[:2]
+        if max(height, width) < UPSCALE_BELOW:
+            big = cv2.resize(rgb, (width * 2, height * 2), interpolation=cv2.INTER_CUBIC)
+            return [_scaled(d, 0.5) for d in self._detector.detect(big, 2 * max(height, width))]
+        if max(height, width) <= first_side:  # the first pass already ran at full resolution
+            return []
+        found = []
+        for top, left in tiles(height, width):
+            tile = rgb[top:top + TILE, left:left + TILE]
+            found += [_shifted(d, left, top) for d in self._detector.detect(tile, TILE)]
+        return found
+
+
+def tiles(height: int, width: int) -> Iterator[tuple[int, int]]:
+    """Top-left corners of TILE-sized tiles covering the image, overlapping by at least TILE_OVERLAP."""
+    def starts(length: int) -> list[int]:
+        if length <= TILE:
+            return [0]
+        count = -(-(length - TILE_OVERLAP) // (TILE - TILE_OVERLAP))
+        return [round(i * (length - TILE) / (count - 1)) for i in range(count)] if count > 1 else [0]
+    for top in starts(height):
+        for left in starts(width):
+            yield top, left
+
+
+def normalise_contrast(rgb: np.ndarray) -> np.ndarray:
+    """Local contrast normalised on the lightness (CLAHE), colours kept: faded, grey, low-contrast photos."""
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+    lab[:, :, 0] = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(lab[:, :, 0])
+    return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
+
+
+def merge(found: list[Detection]) -> list[Detection]:
+    """One detection per face: of overlapping ones (IoU above SAME_FACE_IOU), the most confident."""
+    kept: list[Detection] = []
+    for d in sorted(found, key=lambda d: -d.confidence):
+        if all(iou(d.box, k.box) <= SAME_FACE_IOU for k in kept):
+            kept.append(d)
+    return sorted(kept, key=lambda d: (d.box[0], d.box[1]))
+
+
+def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    width = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    height = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = width * height
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _confident(found: list[Detection]) -> list[Detection]:
+    return [d for d in found if d.confidence >= CONFIDENT]
+
+
+def _shifted(d: Detection, dx: int, dy: int) -> Detection:
+    box = (d.box[0] + dx, d.box[1] + dy, d.box[2] + dx, d.box[3] + dy)
+    return replace(d, box=box, points=d.points + np.array([dx, dy], np.float32))
+
+
+def _scaled(d: Detection, factor: float) -> Detection:
+    return replace(d, box=tuple(round(v * factor) for v in d.box), points=d.points * np.float32(factor))
