@@ -73,15 +73,19 @@ def mean_descriptor(descriptors: list[np.ndarray]) -> np.ndarray:
 
 def no_usable_face_error(analyses: list[ImageAnalysis], where: str = "") -> JobError:
     """NoFeatureVectors when a single face was found but could not be used,
-    NoSuitableFaceImage when no image holds exactly one face; `where` (e.g.
-    "images[2]") prefixes the message."""
+    MultipleFacesFound when images show several faces of similar size (none a
+    bystander; BWS_MULTIPLE_FACES=refuse), NoSuitableFaceImage when no face is
+    found; `where` (e.g. "images[2]") prefixes the message."""
     prefix = f"{where}: " if where else ""
     single_face = [a for a in analyses if len(a.faces) == 1]
     if single_face:
         reasons = {c.message for a in single_face for c in a.faces[0].checks if not c.passed and c.message}
         return JobError("NoFeatureVectors", prefix + "faces found, but no feature vectors could be extracted"
                         + (f": {'; '.join(sorted(reasons))}" if reasons else ""))
-    return JobError("NoSuitableFaceImage", prefix + "no image holds exactly one face")
+    if any(len(a.faces) > 1 for a in analyses):
+        return JobError("MultipleFacesFound", prefix + "several faces of similar size found and none of them is a "
+                        "bystander (smaller, off centre or cut by the border): send a photo of one person")
+    return JobError("NoSuitableFaceImage", prefix + "no face found on any image")
 
 
 class FaceRecognition:

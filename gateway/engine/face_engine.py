@@ -12,10 +12,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from gateway.engine import encoder, quality
+from gateway.engine import encoder, finding, quality
 from gateway.engine.choice import MODES, Choice, choose
 from gateway.engine.detector import Detection
-from gateway.engine.finding import FaceFinder
 from gateway.engine.encoder import ENCODER_VERSION, SFaceEncoder
 from gateway.engine.images import decode_image, decode_png
 from gateway.engine.landmarks import Landmarker
@@ -37,7 +36,8 @@ class EngineOptions:
     image_limits: ImageLimits = ImageLimits()
     quality_limits: quality.QualityLimits = quality.QualityLimits()
     detect_max_side: int = 640  # the first detection pass scales images to this (finding.py: then more passes)
-    small_face_max_side: int = 2048  # the same for ID photos (scans with a small face)
+    # ID photos: faces narrower than this at the first pass are detected again at full resolution (a scanned page)
+    small_face_width: int = 64
     multiple_faces: str = "refuse"  # choice.py: "refuse" ambiguous images (BWS's rule), or use their "primary" face
     video_limits: VideoLimits = VideoLimits()
     pad: PadOptions | None = None  # a presentation-attack-detection model, when the deployment has one
@@ -50,7 +50,7 @@ class FaceEngine:
         cv2.setNumThreads(1)
         if options.multiple_faces not in MODES:
             raise ValueError(f"multiple_faces must be one of {', '.join(MODES)}")
-        self._finder = FaceFinder()
+        self._finder = finding.FaceFinder()
         self._landmarker = Landmarker()
         self._encoder = SFaceEncoder()
         self._pad = load_pad(options.pad) if options.pad else None
@@ -70,8 +70,8 @@ class FaceEngine:
     def analyze_pixels(self, pixels: np.ndarray, rotated: int = 0, want_descriptors: bool = True,
                        want_texture: bool = False, small_faces: bool = False) -> ImageAnalysis:
         height, width = pixels.shape[:2]
-        max_side = self.options.small_face_max_side if small_faces else self.options.detect_max_side
-        found = self._finder.find(pixels, max_side)
+        found = self._finder.find(pixels, self.options.detect_max_side,
+                                  self.options.small_face_width if small_faces else finding.TINY)
         choice = choose(found.faces, width, height, self.options.multiple_faces)
         image_checks = (
             QualityCheck("FaceFound", 1.0 if found.faces else 0.0,

@@ -7,8 +7,10 @@ only tiny ones, do more passes run:
 
 - coarse: the image framed by a border and scaled to 320 px, for faces that
   fill the frame (a close portrait, a face cut to its chip);
-- fine: the image at full resolution in overlapping tiles (bounded memory),
-  or a small image upscaled twice, for faces too small for the first pass.
+- when that finds no face either: each tiny face again, at full resolution
+  in a window around it; or, when there was none, the whole image at full
+  resolution in overlapping tiles (bounded memory), or a small image
+  upscaled twice, for faces too small for the first pass.
 
 Their faces are merged: a face found by several passes is kept once, as the
 most confident detection. When still no face is found, what recovers faces
@@ -30,7 +32,9 @@ from gateway.engine.detector import Detection, YuNetDetector
 CONFIDENT = 0.8  # a face; below, a candidate for recovery only
 CANDIDATE = 0.5  # the lowest confidence a single large candidate may have
 LARGE_CANDIDATE = 0.2  # of the image's shorter side: the least width of such a candidate
-TINY = 32  # px at the first pass's scale: faces this small send the image to the fine pass
+TINY = 20  # px at the first pass's scale: narrower faces are detected again (their points are rough)
+WINDOW = 6  # face widths: the side of the window a small face is detected again in
+MIN_WINDOW = 160
 COARSE_SIDE = 320
 COARSE_BORDER = 0.25  # of the image's longer side, added on each side for the coarse pass
 TILE = 1024  # fine pass tiles, at full resolution
@@ -50,30 +54,34 @@ class FaceFinder:
     def __init__(self, detector: YuNetDetector | None = None) -> None:
         self._detector = detector or YuNetDetector(min_confidence=CANDIDATE)
 
-    def find(self, rgb: np.ndarray, first_side: int = 640, fine: bool = False) -> Found:
+    def find(self, rgb: np.ndarray, first_side: int = 640, tiny: int = TINY) -> Found:
         """The faces of an RGB image. `first_side`: the side the first pass scales
-        the image to; `fine`: run the fine pass whatever the first one found."""
-        candidates = self.passes(rgb, first_side, fine)
+        the image to; `tiny`: faces narrower than this there are detected again
+        at full resolution (ID photos ask more than TINY: their points matter)."""
+        candidates = self.passes(rgb, first_side, tiny)
         faces = _confident(candidates)
         if faces:
             return Found(faces, rgb)
         normalised = normalise_contrast(rgb)
-        faces = _confident(self.passes(normalised, first_side, fine))
+        faces = _confident(self.passes(normalised, first_side, tiny, tiles=False))
         if faces:
-            return Found(faces, normalised, "contrast normalised")
+            return Found(faces, normalised, "face found after contrast normalisation")
         large = [d for d in candidates if d.box[2] - d.box[0] >= LARGE_CANDIDATE * min(rgb.shape[:2])]
         if len(large) == 1:
-            return Found(large, rgb, f"one large candidate of confidence {large[0].confidence:.2f}")
+            return Found(large, rgb, f"one large face candidate of confidence {large[0].confidence:.2f}")
         return Found([], rgb)
 
-    def passes(self, rgb: np.ndarray, first_side: int, fine: bool) -> list[Detection]:
+    def passes(self, rgb: np.ndarray, first_side: int, tiny: int, tiles: bool = True) -> list[Detection]:
         """Every candidate of the passes the image needs, duplicates merged."""
         found = self._detector.detect(rgb, first_side)
         scale = min(1.0, first_side / max(rgb.shape[:2]))
-        if not fine and any(d.confidence >= CONFIDENT and (d.box[2] - d.box[0]) * scale >= TINY for d in found):
+        small = _confident(found)
+        if any((d.box[2] - d.box[0]) * scale >= tiny for d in small):
             return found
-        found = found + self.coarse(rgb) + self.fine(rgb, first_side)
-        return merge(found)
+        more = self.coarse(rgb)
+        if not _confident(more):  # no large face either: the small ones, sharper, or the whole image finely
+            more += self.around(rgb, small) if small else self.fine(rgb, first_side) if tiles else []
+        return merge(found + more)
 
     def coarse(self, rgb: np.ndarray) -> list[Detection]:
         height, width = rgb.shape[:2]
@@ -81,11 +89,22 @@ class FaceFinder:
         framed = cv2.copyMakeBorder(rgb, border, border, border, border, cv2.BORDER_REPLICATE)
         return [_shifted(d, -border, -border) for d in self._detector.detect(framed, COARSE_SIDE)]
 
+    def around(self, rgb: np.ndarray, faces: list[Detection]) -> list[Detection]:
+        """The faces detected again at full resolution (twice it for very small ones), each in a window around it."""
+        height, width = rgb.shape[:2]
+        found = []
+        for face in faces:
+            side = max(WINDOW * (face.box[2] - face.box[0]), MIN_WINDOW)
+            cx, cy = (face.box[0] + face.box[2]) // 2, (face.box[1] + face.box[3]) // 2
+            left, top = max(0, cx - side // 2), max(0, cy - side // 2)
+            window = rgb[top:min(height, top + side), left:min(width, left + side)]
+            found += [_shifted(d, left, top) for d in self._upscaled(window)]
+        return found
+
     def fine(self, rgb: np.ndarray, first_side: int) -> list[Detection]:
         height, width = rgb.shape[:2]
         if max(height, width) < UPSCALE_BELOW:
-            big = cv2.resize(rgb, (width * 2, height * 2), interpolation=cv2.INTER_CUBIC)
-            return [_scaled(d, 0.5) for d in self._detector.detect(big, 2 * max(height, width))]
+            return self._upscaled(rgb)
         if max(height, width) <= first_side:  # the first pass already ran at full resolution
             return []
         found = []
@@ -93,6 +112,14 @@ class FaceFinder:
             tile = rgb[top:top + TILE, left:left + TILE]
             found += [_shifted(d, left, top) for d in self._detector.detect(tile, TILE)]
         return found
+
+    def _upscaled(self, rgb: np.ndarray) -> list[Detection]:
+        """Detection at full resolution, or at twice it for an image smaller than UPSCALE_BELOW."""
+        height, width = rgb.shape[:2]
+        if max(height, width) >= UPSCALE_BELOW:
+            return self._detector.detect(rgb, max(height, width))
+        big = cv2.resize(rgb, (width * 2, height * 2), interpolation=cv2.INTER_CUBIC)
+        return [_scaled(d, 0.5) for d in self._detector.detect(big, 2 * max(height, width))]
 
 
 def tiles(height: int, width: int) -> Iterator[tuple[int, int]]:

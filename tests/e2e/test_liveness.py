@@ -82,7 +82,7 @@ def test_different_people_and_unusable_images_are_not_live(live):
     different = detect(live, "obama_1.jpg", "biden_1.jpg")
     assert not different.live and "same person" in different.errors[0].message
     group = detect(live, "obama_1.jpg", "group_two_faces.jpg")
-    assert not group.live and group.errors[0].error_code == "NoSuitableFaceImage"
+    assert not group.live and group.errors[0].error_code == "MultipleFacesFound"
     assert "live_images[1]" in group.errors[0].message
     assert len(group.image_properties[1].faces) == 2
 
