@@ -6,6 +6,8 @@ other photo verified against it.
   photo's bytes with the service's options (its face choice, quality
   refusals), the error code Enroll and Verify would answer, the score
   Verify computes and the default threshold.
+- `degraded`: each person's first photo made grey, faded, low in contrast,
+  small, or JPEG 30: found, and still matching the person's second photo.
 - `grpc`: the same through a running service: one Enroll per photo, then
   Search calls (20 photos each, every class ranked: BWS_SEARCH_TOP_N is
   raised) give every pair's Verify score; a sample of Verify calls checks
@@ -16,7 +18,7 @@ fails counts as a miss in each of its genuine pairs), FMR and FNMR at the
 default threshold, and the photos whose face is so unlike every other photo
 of the person that the face used is likely someone else.
 
-    python bench/service_accuracy.py engine|grpc [--code CHECKOUT] [--multiple-faces refuse|primary]
+    python bench/service_accuracy.py engine|grpc|degraded [--code CHECKOUT] [--multiple-faces refuse|primary]
         [--label NAME]                  # results cached in $BWS_BENCH_CACHE/<NAME>.npz
     python bench/service_accuracy.py report NAME [NAME ...]
 
@@ -158,6 +160,63 @@ def verify_sample(stub, fr, msg, metadata, images, paths, scores, count: int = 1
     return f"{len(pairs)} Verify calls agree with Search's scores within {gap:.2g}"
 
 
+def degrade(image, kind: str):
+    """A degraded copy of a PIL image: what old or poor photos look like."""
+    from PIL import Image, ImageEnhance
+
+    if kind == "grey":
+        return image.convert("L").convert("RGB")
+    if kind == "faded":  # washed out towards old paper, colours gone pale
+        paper = Image.new("RGB", image.size, (232, 222, 200))
+        return Image.blend(ImageEnhance.Color(image).enhance(0.4), paper, 0.6)
+    if kind == "low contrast":
+        return ImageEnhance.Contrast(image).enhance(0.2)
+    if kind == "dark low contrast":
+        return ImageEnhance.Brightness(ImageEnhance.Contrast(image).enhance(0.3)).enhance(0.35)
+    if kind == "small":  # 250 px photos at 72 px: faces about 30 px wide
+        return image.resize((72, 72), Image.Resampling.LANCZOS)
+    if kind == "old scan":  # faded, small and badly compressed
+        return degrade(degrade(degrade(image, "faded"), "grey"), "small")
+    return image
+
+
+DEGRADATIONS = ("none", "grey", "faded", "low contrast", "dark low contrast", "small", "JPEG 30", "old scan")
+
+
+def run_degraded(paths: list[Path]) -> dict:
+    """Each person's first photo degraded: found (one face used), and matching the person's clean second photo."""
+    import io
+
+    from PIL import Image
+
+    from gateway import scoring
+    from gateway.engine import FaceEngine
+
+    engine = FaceEngine()
+    firsts, seconds = {}, {}
+    for path in paths:
+        (seconds if person(path) in firsts else firsts).setdefault(person(path), path)
+    clean = {name: engine.analyze(p.read_bytes()).face for name, p in seconds.items()}
+    result = {}
+    for kind in DEGRADATIONS:
+        found = matched = tried = 0
+        for name, path in firsts.items():
+            if clean.get(name) is None:
+                continue
+            buffer = io.BytesIO()
+            degrade(Image.open(path).convert("RGB"), kind).save(buffer, "JPEG",
+                                                                 quality=30 if kind in ("JPEG 30", "old scan") else 92)
+            analysis = engine.analyze(buffer.getvalue())
+            tried += 1
+            found += analysis.face is not None
+            matched += analysis.face is not None and \
+                scoring.score(analysis.face.descriptor, clean[name].descriptor) >= 0.5
+        result[kind] = np.array([tried, found, matched])
+        print(f"  {kind:18} {tried:>5} pairs: face used {found / tried:7.1%}, matching {matched / tried:7.1%}",
+              flush=True)
+    return result
+
+
 def genuine_pairs(paths: list[Path]) -> list[tuple[int, int]]:
     return [(i, j) for i in range(len(paths)) for j in range(i + 1, len(paths)) if person(paths[i]) == person(paths[j])]
 
@@ -224,7 +283,7 @@ def load(label: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=("engine", "grpc", "report"))
+    parser.add_argument("mode", choices=("engine", "grpc", "degraded", "report"))
     parser.add_argument("labels", nargs="*", help="report: cached results to print")
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout whose engine or service runs")
     parser.add_argument("--lfw", type=Path, default=LFW)
@@ -244,6 +303,9 @@ def main() -> None:
         return
     label = args.label or f"{args.mode}-{args.multiple_faces}"
     started = time.perf_counter()
+    if args.mode == "degraded":
+        save(label, {k.replace(" ", "_"): v for k, v in run_degraded(paths).items()})
+        return
     result = run_engine(paths, args.multiple_faces) if args.mode == "engine" else \
         run_grpc(paths, args.multiple_faces, args.workers)
     print(f"{label}: {time.perf_counter() - started:.0f} s")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from gateway.engine import encoder, finding, quality
+from gateway.engine import contrast, encoder, finding, quality
 from gateway.engine.choice import MODES, Choice, choose
 from gateway.engine.detector import Detection
 from gateway.engine.encoder import ENCODER_VERSION, SFaceEncoder
@@ -94,7 +94,7 @@ class FaceEngine:
         best = choose(found.faces, framed.shape[1], framed.shape[0], "primary").primary
         if best is None:
             return None
-        return self._encoder.describe(encoder.align(found.pixels, best.points))
+        return self._encoder.describe(contrast.for_description(encoder.align(found.pixels, best.points)))
 
     def _face(self, pixels: np.ndarray, found: Detection, describe: bool, texture: bool,
               original: np.ndarray) -> Face:
@@ -104,7 +104,8 @@ class FaceEngine:
         height, width = pixels.shape[:2]
         checks, refusal = quality.assess(float(np.linalg.norm(left_eye - right_eye)), aligned.mean(axis=2),
                                          landmarks, found.box, width, height, self.options.quality_limits)
-        descriptor = self._encoder.describe(aligned) if describe and refusal is None else None
+        descriptor = self._encoder.describe(contrast.for_description(aligned)) if describe and refusal is None \
+            else None
         features = QualityCheck("FaceFeaturesAvailable", 1.0 if descriptor is not None else 0.0,
                                 refusal or "", descriptor is not None)
         texture_score = self._pad.score(original, found.box) if texture and self._pad else 0.0

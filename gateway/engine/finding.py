@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from gateway.engine.contrast import normalise_contrast
 from gateway.engine.detector import Detection, YuNetDetector
 
 CONFIDENT = 0.8  # a face; below, a candidate for recovery only
@@ -132,13 +133,6 @@ def tiles(height: int, width: int) -> Iterator[tuple[int, int]]:
     for top in starts(height):
         for left in starts(width):
             yield top, left
-
-
-def normalise_contrast(rgb: np.ndarray) -> np.ndarray:
-    """Local contrast normalised on the lightness (CLAHE), colours kept: faded, grey, low-contrast photos."""
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
-    lab[:, :, 0] = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(lab[:, :, 0])
-    return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
 
 
 def merge(found: list[Detection]) -> list[Detection]:
