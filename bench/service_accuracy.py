@@ -8,6 +8,9 @@ other photo verified against it.
   Verify computes and the default threshold.
 - `degraded`: each person's first photo made grey, faded, low in contrast,
   small, or JPEG 30: found, and still matching the person's second photo.
+- `options`: a horizontally flipped second pass averaged into the descriptor,
+  and how a template of several vectors is scored (best vector, mean vector,
+  mean of scores).
 - `grpc`: the same through a running service: one Enroll per photo, then
   Search calls (20 photos each, every class ranked: BWS_SEARCH_TOP_N is
   raised) give every pair's Verify score; a sample of Verify calls checks
@@ -18,7 +21,7 @@ fails counts as a miss in each of its genuine pairs), FMR and FNMR at the
 default threshold, and the photos whose face is so unlike every other photo
 of the person that the face used is likely someone else.
 
-    python bench/service_accuracy.py engine|grpc|degraded [--code CHECKOUT] [--multiple-faces refuse|primary]
+    python bench/service_accuracy.py engine|grpc|degraded|options [--code CHECKOUT] [--multiple-faces refuse|primary]
         [--label NAME]                  # results cached in $BWS_BENCH_CACHE/<NAME>.npz
     python bench/service_accuracy.py report NAME [NAME ...]
 
@@ -217,6 +220,69 @@ def run_degraded(paths: list[Path]) -> dict:
     return result
 
 
+def run_options(paths: list[Path]) -> dict:
+    """Descriptors of the face each photo gives, plain and with a horizontally flipped second pass averaged in
+    (and that pass's time), for the accuracy options (report_options)."""
+    import cv2
+    from PIL import Image
+
+    from gateway.engine import FaceEngine, contrast, encoder
+    from gateway.engine.choice import choose
+
+    engine = FaceEngine()
+    plain, flipped, extra = np.zeros((len(paths), 128), np.float32), np.zeros((len(paths), 128), np.float32), []
+    for i, path in enumerate(paths):
+        image = np.asarray(Image.open(path).convert("RGB"))
+        found = engine._finder.find(image, engine.options.detect_max_side)
+        face = choose(found.faces, image.shape[1], image.shape[0], "primary").primary
+        if face is None:
+            continue
+        chip = contrast.for_description(encoder.align(found.pixels, face.points))
+        plain[i] = engine._encoder.describe(chip)
+        started = time.perf_counter()
+        mirror = engine._encoder.describe(np.ascontiguousarray(cv2.flip(chip, 1)))
+        both = plain[i] + mirror
+        flipped[i] = both / np.linalg.norm(both)
+        extra.append(time.perf_counter() - started)
+    return {"plain": plain, "flipped": flipped, "extra_seconds": np.array(extra)}
+
+
+def report_options(paths: list[Path], result: dict) -> None:
+    owners = np.array([person(p) for p in paths])
+    different = owners[:, None] != owners[None, :]
+    upper = np.triu(np.ones_like(different, bool), 1)
+    pairs = genuine_pairs(paths)
+    print(f"\nflipped second pass: +{np.median(result['extra_seconds']) * 1000:.1f} ms per face (median)")
+    for name in ("plain", "flipped"):
+        cosines = result[name] @ result[name].T
+        impostors, genuine = cosines[different & upper], np.array([cosines[i, j] for i, j in pairs])
+        print(f"  {name:8}{fnmrs(genuine, impostors)}")
+    template_scoring(paths, owners, result["plain"])
+
+
+def template_scoring(paths: list[Path], owners: np.ndarray, vectors: np.ndarray) -> None:
+    """People with three or four photos: all but the last enrolled in one template, the last one verified against
+    every template; the template scored by its best vector, its mean vector, or the mean of its vectors' cosines."""
+    groups: dict[str, list[int]] = {}
+    for i, name in enumerate(owners):
+        groups.setdefault(name, []).append(i)
+    people = [name for name, members in groups.items() if len(members) >= 3]
+    templates = {name: vectors[groups[name][:-1]] for name in people}
+    probes = {name: vectors[groups[name][-1]] for name in people}
+    rules = {"best vector": lambda t, p: float(np.max(t @ p)),
+             "mean vector": lambda t, p: float(np.dot(t.mean(axis=0) / np.linalg.norm(t.mean(axis=0)), p)),
+             "mean of scores": lambda t, p: float(np.mean(t @ p))}
+    print(f"  templates of 2-3 photos ({len(people)} people), the person's other photo verified against each:")
+    for rule, scored in rules.items():
+        genuine = np.array([scored(templates[n], probes[n]) for n in people])
+        impostors = np.array([scored(templates[t], probes[p]) for t in people for p in people if t != p])
+        print(f"    {rule:15}{fnmrs(genuine, impostors)}  ({len(genuine)} genuine, {len(impostors)} impostor)")
+
+
+def fnmrs(genuine: np.ndarray, impostors: np.ndarray) -> str:
+    return "".join(f"  FNMR at FMR {fmr:.1%}: {np.mean(genuine < score_at_fmr(impostors, fmr)):.2%}" for fmr in FMRS)
+
+
 def genuine_pairs(paths: list[Path]) -> list[tuple[int, int]]:
     return [(i, j) for i in range(len(paths)) for j in range(i + 1, len(paths)) if person(paths[i]) == person(paths[j])]
 
@@ -283,7 +349,7 @@ def load(label: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=("engine", "grpc", "degraded", "report"))
+    parser.add_argument("mode", choices=("engine", "grpc", "degraded", "options", "report"))
     parser.add_argument("labels", nargs="*", help="report: cached results to print")
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout whose engine or service runs")
     parser.add_argument("--lfw", type=Path, default=LFW)
@@ -303,6 +369,11 @@ def main() -> None:
         return
     label = args.label or f"{args.mode}-{args.multiple_faces}"
     started = time.perf_counter()
+    if args.mode == "options":
+        result = run_options(paths)
+        save(label, result)
+        report_options(paths, result)
+        return
     if args.mode == "degraded":
         save(label, {k.replace(" ", "_"): v for k, v in run_degraded(paths).items()})
         return
