@@ -35,7 +35,7 @@ proto: dev
 	$(PY) protos/generate.py
 
 lint: dev
-	$(VENV)/bin/ruff check gateway templates_store bws_cli tests bench helm protos/generate.py
+	$(VENV)/bin/ruff check gateway templates_store bws_cli bws_proto tests bench helm protos/generate.py
 	$(VENV)/bin/hadolint Dockerfile
 
 bench: dev

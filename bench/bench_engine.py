@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from dlib_reference import DlibReference  # noqa: E402
 
 from gateway.engine import FaceEngine  # noqa: E402
-from gateway.engine.encoder import align  # noqa: E402
+from gateway.engine.encoders.sface import align  # noqa: E402
 from gateway.engine.images import decode_image  # noqa: E402
 from tests.conftest import face  # noqa: E402
 

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gateway.app import engine_options  # noqa: E402
-from gateway.config import Settings  # noqa: E402
+from gateway.settings import Settings  # noqa: E402
 from gateway.engine import EnginePool, JobLimits  # noqa: E402
 from tests.conftest import face  # noqa: E402
 from tests.security.hostile_files import scan_bomb  # noqa: E402

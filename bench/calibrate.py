@@ -2,7 +2,7 @@
 genuine and impostor pair, for the previous engine (dlib HOG + ResNet) and the
 current one (YuNet + SFace), side by side; the verification threshold and the
 PhotoVerify levels read from the measured impostor scores, next to the values
-in gateway/calibration.py; and (--quality) the false non-match rate of small,
+in gateway/engine/encoders/sface.py; and (--quality) the false non-match rate of small,
 blurred, dark and turned faces at the threshold, which sets the quality
 minimums below which the engine refuses a face.
 
@@ -27,10 +27,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from dlib_reference import DlibReference  # noqa: E402
 
-from gateway import calibration, scoring  # noqa: E402
+from gateway.core import calibration, scoring  # noqa: E402
 from gateway.engine import EngineOptions, FaceEngine, QualityLimits  # noqa: E402
 from gateway.engine import quality  # noqa: E402
-from gateway.engine.encoder import align  # noqa: E402
+from gateway.engine.encoders.sface import align  # noqa: E402
 
 LFW = ROOT.parent / "shared" / "calibration" / "lfw"
 FMRS = (0.01, 0.001, 0.0001)

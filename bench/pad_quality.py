@@ -28,7 +28,7 @@ from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gateway.engine import EngineOptions, FaceEngine, PadOptions  # noqa: E402
-from gateway.liveness import LIVE_SCORE  # noqa: E402
+from gateway.core.liveness import LIVE_SCORE  # noqa: E402
 from tests.conftest import FACES  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "minifasnet"

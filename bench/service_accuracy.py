@@ -64,10 +64,18 @@ def error_code(analysis) -> str:
     if analysis.face is not None:
         return ""
     try:
-        from gateway.recognition import no_usable_face_error
-    except ImportError:  # the package's later layout
         from gateway.core.recognition import no_usable_face_error
+    except ImportError:  # the package's earlier layout
+        from gateway.recognition import no_usable_face_error
     return no_usable_face_error([analysis]).error_code
+
+
+def _scoring():
+    try:
+        from gateway.core import scoring
+    except ImportError:  # the package's earlier layout
+        from gateway import scoring
+    return scoring
 
 
 def run_engine(paths: list[Path], multiple_faces: str) -> dict:
@@ -88,8 +96,7 @@ def run_engine(paths: list[Path], multiple_faces: str) -> dict:
         found.append(len(analysis.faces))
         if analysis.face is not None:
             vectors[i] = analysis.face.descriptor
-    from gateway import scoring
-
+    scoring = _scoring()
     cosines = vectors @ vectors.T
     scores = np.vectorize(lambda c: scoring.score_from_cosine(c) if np.isfinite(c) else np.nan)(cosines)
     return {"codes": np.array(codes), "scores": scores, "enrolled": np.array([c == "" for c in codes]),
@@ -192,9 +199,9 @@ def run_degraded(paths: list[Path]) -> dict:
 
     from PIL import Image
 
-    from gateway import scoring
     from gateway.engine import FaceEngine
 
+    scoring = _scoring()
     engine = FaceEngine()
     firsts, seconds = {}, {}
     for path in paths:
@@ -226,7 +233,7 @@ def run_options(paths: list[Path]) -> dict:
     import cv2
     from PIL import Image
 
-    from gateway.engine import FaceEngine, contrast, encoder
+    from gateway.engine import ENCODER, FaceEngine, contrast
     from gateway.engine.choice import choose
 
     engine = FaceEngine()
@@ -237,7 +244,7 @@ def run_options(paths: list[Path]) -> dict:
         face = choose(found.faces, image.shape[1], image.shape[0], "primary").primary
         if face is None:
             continue
-        chip = contrast.for_description(encoder.align(found.pixels, face.points))
+        chip = contrast.for_description(ENCODER.align(found.pixels, face.points))
         plain[i] = engine._encoder.describe(chip)
         started = time.perf_counter()
         mirror = engine._encoder.describe(np.ascontiguousarray(cv2.flip(chip, 1)))

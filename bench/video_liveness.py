@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.pad_quality import SAMPLES, load, printed, screen  # noqa: E402
 from gateway.app import engine_options  # noqa: E402
-from gateway.config import Settings  # noqa: E402
+from gateway.settings import Settings  # noqa: E402
 from gateway.engine import EnginePool  # noqa: E402
-from gateway.liveness import Liveness  # noqa: E402
+from gateway.core.liveness import Liveness  # noqa: E402
 from tests.e2e.media import letterbox, photo, video  # noqa: E402
 
 FORMATS = (("mp4", "libx264"), ("mov", "libx264"), ("webm", "libvpx"))

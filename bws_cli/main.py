@@ -22,23 +22,16 @@ import binascii
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
-import jwt
 from google.protobuf import json_format
 
 from bws_proto import bioidwebservice_pb2 as bws
 from bws_proto import bwsmessages_pb2 as msg
 from bws_proto import facerecognition_pb2 as fr
+from bws_proto.api_token import make_token
 from bws_cli.progress import CallProgress
 from bws_cli.transport import CallFailed, GrpcTransport, RestTransport
-
-
-def make_token(client_id: str, key: bytes, lifetime: int = 300) -> str:
-    now = int(time.time())
-    return jwt.encode({"sub": client_id, "iss": client_id, "aud": "BWS", "iat": now, "nbf": now,
-                       "exp": now + lifetime}, key, algorithm="HS256")
 
 
 def _key(text: str | None) -> bytes:

@@ -14,8 +14,8 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from bws_proto import bioidwebservice_pb2, facerecognition_pb2
-from gateway.rest import marshal
-from gateway.rest.routes import Route, routes_of
+from bws_proto.transcoding import marshal
+from bws_proto.transcoding.routes import Route, routes_of
 
 SERVICES = {"FaceRecognition": facerecognition_pb2.DESCRIPTOR.services_by_name["FaceRecognition"],
             "BioIDWebService": bioidwebservice_pb2.DESCRIPTOR.services_by_name["BioIDWebService"]}

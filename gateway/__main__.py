@@ -4,8 +4,8 @@ from __future__ import annotations
 import asyncio
 import signal
 
-from gateway import cli
-from gateway.config import Settings
+from gateway.cli import commands as cli
+from gateway.settings import Settings
 
 
 async def serve(settings: Settings) -> None:

@@ -3,9 +3,7 @@ index and servers are built and wired together."""
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
-import os
 import secrets
 import shutil
 import signal
@@ -21,28 +19,27 @@ from grpc_health.v1 import health
 
 from bws_proto import bioidwebservice_pb2, facerecognition_pb2
 
-from gateway.auth import Authenticator
-from gateway.clients import ClientRegistry, development_registry
-from gateway.config import Settings
+from gateway.infra.auth import Authenticator
+from gateway.infra.clients import ClientRegistry, development_registry
+from gateway.settings import Settings
 from gateway.engine import (ENCODER_VERSION, EngineOptions, EnginePool, ImageLimits, JobLimits, PadOptions,
                             VideoLimits)
-from gateway.errors import STORE_OUTAGE
-from gateway.extension import http as extension_http
-from gateway.extension.flow import ExtensionFlow
-from gateway.fairness import FairEngine
-from gateway.files import read_small_file
-from gateway.liveness import Liveness
-from gateway.metrics import CONTENT_TYPE, Metrics
-from gateway.recognition import FaceRecognition
-from gateway.budget import ByteBudget
-from gateway.rest.bodies import MAX_BODY_BYTES
-from gateway.reload import Reloader, WatchedFile
-from gateway.rest.mux import Transcoder, build_http_app
-from gateway.rest.openapi import openapi_document
-from gateway.rest.routes import routes_of
-from gateway.rpc.server import MAX_MESSAGE_BYTES, build_server, set_serving
-from gateway.tls import grpc_credentials, http_context, tls_files
-from gateway.web import routes as web_routes
+from gateway.infra.store_outage import STORE_OUTAGE
+from gateway.transport.extension.flow import ExtensionFlow
+from gateway.core.fairness import FairEngine
+from gateway.infra.files import read_small_file, write_private
+from gateway.core.liveness import Liveness
+from gateway.infra.metrics import Metrics
+from gateway.core.recognition import FaceRecognition
+from gateway.infra.budget import ByteBudget
+from gateway.transport.rest.bodies import MAX_BODY_BYTES
+from gateway.infra.reload import Reloader, WatchedFile
+from gateway.transport.http_app import build_http_app, build_metrics_app
+from gateway.transport.rest.mux import Transcoder
+from gateway.transport.openapi.document import openapi_document
+from bws_proto.transcoding.routes import routes_of
+from gateway.transport.grpc.server import MAX_MESSAGE_BYTES, build_server, set_serving
+from gateway.infra.tls import grpc_credentials, http_context, tls_files
 from templates_store import KeyRing, SearchIndex, TemplateStore
 from templates_store.connection import connect
 from templates_store.embedded import EmbeddedRedis
@@ -63,10 +60,7 @@ def load_keys(settings: Settings) -> KeyRing:
     if settings.keys_file:
         return _named("BWS_KEYS_FILE", keys_from_file, path)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Private from the first byte; O_EXCL also refuses to follow a link planted at the path.
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
-            file.write(KeyRing.generate("dev1").to_json())
+        write_private(path, KeyRing.generate("dev1").to_json(), exclusive=True)
     log.warning("BWS_KEYS_FILE is not set: templates are encrypted with a development key kept in the data "
                 "directory; configure a keys file for production", extra={"path": str(path)})
     return keys_from_file(path)
@@ -136,7 +130,8 @@ class App:
         self.budget = ByteBudget(self.settings.max_body_bytes_in_flight, max(MAX_BODY_BYTES, MAX_MESSAGE_BYTES))
         self._loopback_secret = secrets.token_urlsafe(32)
         self.grpc_server = build_server(self.recognition, self.liveness, self.authenticator, self.settings.version,
-                                        self.health, self.metrics.observe_call, self.budget, self._loopback_secret)
+                                        self.health, self.metrics.observe_call, self.budget, self._loopback_secret,
+                                        self.settings.budget_wait_seconds)
         address = f"{self.settings.bind_host}:{self.settings.grpc_port}"
         tls = tls_files(self.settings)
         # The HTTP context is built first: it reports unreadable PEM files clearly.
@@ -181,14 +176,13 @@ class App:
         routes = routes_of([facerecognition_pb2.DESCRIPTOR, bioidwebservice_pb2.DESCRIPTOR])
         openapi = openapi_document(routes, "BWS-compatible face recognition", self.settings.version)
         transcoder = Transcoder(routes, self.loopback, self.authenticator, self.budget, self._loopback_secret)
-        http_app = build_http_app(transcoder, self.readiness, openapi, self._extra_routes)
+        http_app = build_http_app(self.settings, transcoder, self.readiness, openapi, self.extension, self.budget,
+                                  self.metrics.observe_call, self.metrics)
         self.http_runner, self.http_port = await self._serve(http_app, self.settings.http_port, self._http_tls)
         if self.settings.metrics_port is not None:
-            metrics_app = web.Application()
-            metrics_app.router.add_get("/metrics", self._metrics)
             # The same TLS (and client CA) as the other ports: the series name partitions.
-            self.metrics_runner, self.metrics_port = await self._serve(metrics_app, self.settings.metrics_port,
-                                                                       self._http_tls)
+            self.metrics_runner, self.metrics_port = await self._serve(
+                build_metrics_app(self.settings, self.metrics), self.settings.metrics_port, self._http_tls)
 
     async def _serve(self, http_app: web.Application, port: int, ssl_context=None) -> tuple[web.AppRunner, int]:
         runner = web.AppRunner(http_app, access_log=None, shutdown_timeout=self.settings.grace_seconds,
@@ -197,24 +191,6 @@ class App:
         site = web.TCPSite(runner, self.settings.bind_host, port, ssl_context=ssl_context)
         await site.start()
         return runner, site._server.sockets[0].getsockname()[1]
-
-    def _extra_routes(self, app: web.Application) -> None:
-        extension_http.add_routes(app, self.extension, self.metrics.observe_call, self.budget)
-        if self.settings.metrics_port is None:  # else /metrics is only on its own port: 404 here
-            app.router.add_get("/metrics", self._metrics)
-        web_routes.add_routes(app, self.settings, self.extension)
-
-    async def _metrics(self, request: web.Request) -> web.Response:
-        """With BWS_METRICS_TOKEN, only `Authorization: Bearer <token>` is shown /metrics. On the main port
-        without a token, the series that name partitions are left out (anyone may reach that port)."""
-        expected = self.settings.metrics_token
-        if expected is not None:
-            given = request.headers.get("Authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
-                return web.Response(status=401, text="/metrics needs Authorization: Bearer <BWS_METRICS_TOKEN>\n",
-                                    headers={"WWW-Authenticate": "Bearer"})
-        tenants = expected is not None or self.settings.metrics_port is not None
-        return web.Response(body=self.metrics.render(tenants), headers={"Content-Type": CONTENT_TYPE})
 
     async def update_health(self) -> None:
         """gRPC health says what /readyz says: SERVING only with the store reachable, the index loaded and the

@@ -16,7 +16,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from gateway.auth import make_token
+from gateway.infra.auth import make_token
 from templates_store import KeyRing
 from templates_store.embedded import EmbeddedRedis, free_port
 from tests.redis_topologies import Cluster, Sentinels

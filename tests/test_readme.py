@@ -34,8 +34,8 @@ from typing import Callable
 
 import pytest
 
-from gateway.auth import make_token
-from gateway.clients import ClientRegistry
+from gateway.infra.auth import make_token
+from gateway.infra.clients import ClientRegistry
 from templates_store.embedded import EmbeddedRedis, free_port
 from tests.conftest import ROOT, stop_service, wait_until_serving
 

@@ -12,16 +12,17 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from gateway.engine import contrast, encoder, finding, quality
+from gateway.engine import contrast, finding, quality
 from gateway.engine.choice import MODES, Choice, choose
 from gateway.engine.detector import Detection
-from gateway.engine.encoder import ENCODER_VERSION, SFaceEncoder
+from gateway.engine.encoders import CURRENT as ENCODER
 from gateway.engine.images import decode_image, decode_png
 from gateway.engine.landmarks import Landmarker
 from gateway.engine.pad import PadOptions, load_pad
 from gateway.engine.types import Face, ImageAnalysis, ImageLimits, Point, QualityCheck
 from gateway.engine.video import VideoLimits, decode_frames, select_frames
 
+ENCODER_VERSION = ENCODER.version
 __all__ = ["ENCODER_VERSION", "EngineOptions", "FaceEngine"]
 
 # The stored face chip: the aligned face with a margin around it, so that a
@@ -52,7 +53,7 @@ class FaceEngine:
             raise ValueError(f"multiple_faces must be one of {', '.join(MODES)}")
         self._finder = finding.FaceFinder()
         self._landmarker = Landmarker()
-        self._encoder = SFaceEncoder()
+        self._encoder = ENCODER.load()
         self._pad = load_pad(options.pad) if options.pad else None
 
     def analyze(self, data: bytes, want_descriptors: bool = True, want_texture: bool = False,
@@ -94,13 +95,13 @@ class FaceEngine:
         best = choose(found.faces, framed.shape[1], framed.shape[0], "primary").primary
         if best is None:
             return None
-        return self._encoder.describe(contrast.for_description(encoder.align(found.pixels, best.points)))
+        return self._encoder.describe(contrast.for_description(ENCODER.align(found.pixels, best.points)))
 
     def _face(self, pixels: np.ndarray, found: Detection, describe: bool, texture: bool,
               original: np.ndarray) -> Face:
         landmarks = self._landmarker.landmarks(pixels, found.box)
         right_eye, left_eye = found.points[0], found.points[1]  # image-left: the person's right eye
-        aligned = encoder.align(pixels, found.points)
+        aligned = ENCODER.align(pixels, found.points)
         height, width = pixels.shape[:2]
         checks, refusal = quality.assess(float(np.linalg.norm(left_eye - right_eye)), aligned.mean(axis=2),
                                          landmarks, found.box, width, height, self.options.quality_limits)
@@ -109,7 +110,7 @@ class FaceEngine:
         features = QualityCheck("FaceFeaturesAvailable", 1.0 if descriptor is not None else 0.0,
                                 refusal or "", descriptor is not None)
         texture_score = self._pad.score(original, found.box) if texture and self._pad else 0.0
-        thumbnail = _png(encoder.align(pixels, found.points, margin=CHIP_MARGIN)) if descriptor is not None else b""
+        thumbnail = _png(ENCODER.align(pixels, found.points, margin=CHIP_MARGIN)) if descriptor is not None else b""
         return Face(found.box, Point(*map(float, left_eye)), Point(*map(float, right_eye)), landmarks,
                     checks + ((features,) if describe or refusal else ()), descriptor, thumbnail, texture_score)
 

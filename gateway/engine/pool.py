@@ -37,7 +37,6 @@ import numpy as np
 
 from gateway.engine.face_engine import EngineOptions, FaceEngine
 from gateway.engine.types import ImageAnalysis, InvalidImage
-from gateway.errors import Unavailable
 
 log = logging.getLogger("bws.engine")
 
@@ -45,7 +44,7 @@ log = logging.getLogger("bws.engine")
 _RESTART_BACKOFF_SECONDS = (1.0, 2.0, 5.0, 15.0, 30.0)
 
 
-class EngineUnavailable(Unavailable):
+class EngineUnavailable(RuntimeError):
     """A worker died under this call: retryable, a fresh worker replaces it."""
 
 

@@ -15,8 +15,8 @@ from bws_cli.progress import CallProgress
 from bws_cli.transport import ROUTES, CallFailed, RestTransport, http_request_of
 from bws_proto import bwsmessages_pb2 as msg
 from bws_proto import facerecognition_pb2 as fr
-from gateway.auth import Authenticator
-from gateway.clients import Client, ClientRegistry
+from gateway.infra.auth import Authenticator
+from gateway.infra.clients import Client, ClientRegistry
 from templates_store import PartitionId
 from templates_store.embedded import free_port
 from tests.conftest import FACES, ROOT

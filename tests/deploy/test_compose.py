@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from gateway.config import Settings
+from gateway.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = (ROOT / "docker-compose.yml").read_text()

@@ -66,7 +66,7 @@ def test_serving_code_imports_runtime_dependencies_only():
 
 def test_the_start_banner_names_commands_of_the_install(tmp_path, capsys):
     from gateway.app import load_clients
-    from gateway.config import Settings
+    from gateway.settings import Settings
 
     load_clients(Settings(data_dir=tmp_path))
     banner = capsys.readouterr().err

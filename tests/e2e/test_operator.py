@@ -18,7 +18,7 @@ import redis
 
 from bws_proto import facerecognition_pb2 as fr
 from bws_proto import facerecognition_pb2_grpc as fr_grpc
-from gateway.auth import make_token
+from gateway.infra.auth import make_token
 from templates_store import KeyRing
 from templates_store.embedded import free_port
 from tests import conftest

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from gateway.config import Settings
+from gateway.settings import Settings
 from templates_store import KeyRing
 from tests.conftest import ROOT, start_service, stop_service, write_clients_file
 from tests.e2e.certs import Pki, make_pki

@@ -11,8 +11,8 @@ import pytest
 from bws_proto import facerecognition_pb2 as fr
 from bws_proto import facerecognition_pb2_grpc as fr_grpc
 from gateway.app import load_keys
-from gateway.clients import development_registry
-from gateway.config import Settings
+from gateway.infra.clients import development_registry
+from gateway.settings import Settings
 from tests.e2e.http import request
 from tests.security.forge import api_token
 

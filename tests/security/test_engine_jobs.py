@@ -112,7 +112,7 @@ def test_a_bomb_uploaded_with_a_capture_token_is_refused_the_same_way(limited):
     flow = Flow(limited)
     token = flow.token(new_class_id(), "enroll", livedetection="false")
     # 5,000 scans: still far past the job limit, and under the 20,000 segments at which the upload's image-end
-    # walk (gateway/extension/image_end.py) refuses a file before the engine sees it.
+    # walk (gateway/transport/extension/image_end.py) refuses a file before the engine sees it.
     uploaded = flow.upload(token, scan_bomb(scans=5_000))
     assert uploaded.status == 200 and uploaded.json["Accepted"] is False
     assert uploaded.json["Error"] == "InvalidSample"

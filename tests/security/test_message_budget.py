@@ -40,7 +40,8 @@ def big_images(count: int = 3, padding: int = 19 * MB) -> list[bytes]:
 @pytest.fixture(scope="module")
 def budgeted(tmp_path_factory, redis_server):
     with own_service(tmp_path_factory.mktemp("budget"), redis_server.url, BWS_WORKERS="1",
-                     BWS_MAX_BODY_BYTES_IN_FLIGHT=str(BUDGET)) as service:
+                     BWS_MAX_BODY_BYTES_IN_FLIGHT=str(BUDGET),
+                     BWS_BUDGET_WAIT_SECONDS="0") as service:  # overlapping calls are refused, however fast
         yield service
 
 

@@ -96,7 +96,7 @@ async def test_no_log_line_quotes_a_redis_command(tmp_path):
     import redis.asyncio as aredis
     from redis.exceptions import RedisClusterException
 
-    from gateway.logs import JsonFormatter
+    from gateway.infra.logs import JsonFormatter
 
     payload = b"BWC1-SECRET-TEMPLATE-BYTES-" + bytes(range(256))
     server = EmbeddedRedis(tmp_path / "redis", port=free_port(), extra_args=("--maxmemory", "1")).start()

@@ -94,7 +94,7 @@ def test_redaction_covers_message_extras_and_exceptions():
     """The one place: the formatter redacts whatever a logger was given (our code, aiohttp, grpc)."""
     import logging
 
-    from gateway.logs import JsonFormatter
+    from gateway.infra.logs import JsonFormatter
 
     token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0ZW5hbnQifQ.c2lnbmF0dXJl"
     try:

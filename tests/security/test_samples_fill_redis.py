@@ -12,8 +12,8 @@ import pytest
 import redis
 from PIL import Image
 
-from gateway.errors import InvalidArgument
-from gateway.extension.image_end import MAX_SEGMENTS, image_bytes
+from gateway.core.errors import InvalidArgument
+from gateway.transport.extension.image_end import MAX_SEGMENTS, image_bytes
 from templates_store.embedded import EmbeddedRedis, free_port
 from tests.conftest import face
 from tests.e2e.helpers import Caller, new_class_id

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageEnhance, ImageFilter
 
-from gateway import scoring
+from gateway.core import scoring
 from tests.conftest import FACES, face
 
 ENCODER_V1 = FACES.parent / "encoder_v1"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gateway import scoring
+from gateway.core import scoring
 from gateway.engine import FaceEngine
 from gateway.engine.finding import FaceFinder, iou, merge, tiles
 from tests.conftest import face

@@ -11,7 +11,7 @@ from PIL import Image
 from gateway.engine import jpeg
 from gateway.engine.images import MAX_PNG_CHUNKS_BEFORE_DATA, check_headers, decode_image
 from gateway.engine.types import ImageLimits, InvalidImage
-from gateway.fairness import image_pixels
+from gateway.core.fairness import image_pixels
 from tests.conftest import face
 from tests.security.hostile_files import scan_bomb
 

@@ -4,7 +4,7 @@ import numpy as np
 
 from gateway.engine import ENCODER_VERSION
 from gateway.engine.detector import YuNetDetector
-from gateway.engine.encoder import SFaceEncoder, align
+from gateway.engine.encoders.sface import SFaceEncoder, align
 from gateway.engine.images import decode_image
 from gateway.engine.models import SFACE, YUNET, model_path
 from tests.conftest import face

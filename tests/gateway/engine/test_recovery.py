@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageEnhance
 
-from gateway import scoring
+from gateway.core import scoring
 from gateway.engine import contrast
 from gateway.engine.detector import Detection
 from gateway.engine.finding import FaceFinder

@@ -1,0 +1,215 @@
+"""Liveness detection and PhotoVerify as the service performs them (domain
+types only; transports translate).
+
+* One image: passive liveness only (engine/pad.py: a camera saw a live face,
+  not a print or a screen); unavailable when BWS_PAD=off.
+* Two or more: active liveness from the motion between consecutive images
+  (engine/liveness.py) and passive liveness on every image: both must pass.
+  liveness_score is the smaller of the motion score (the best pair) and the
+  passive score (the worst image); the call is live when it reaches LIVE_SCORE.
+* A direction tag ("up", "down", "left", "right") on image i asks that the
+  head moved that way between images i-1 and i (challenge-response).
+* A video: the frames the engine chose (engine/video.py); of those showing the
+  reference frame's person, the motion between the reference and the frame
+  with the most parallax, and the median passive score of all of them.
+* PhotoVerify: the live images judged as above, then matched against an ID
+  photo, with a level by FAR.
+"""
+from __future__ import annotations
+
+import asyncio
+import statistics
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+
+from gateway.core import calibration, scoring
+from gateway.core.analysis import analyze_images
+from gateway.settings import Settings
+from gateway.engine import EnginePool, ImageAnalysis, InvalidImage
+from gateway.engine import liveness as motion_math
+from gateway.engine.liveness import Motion
+from gateway.core.errors import InvalidArgument, Unimplemented
+from gateway.core.recognition import JobError, mean_descriptor, no_usable_face_error
+
+# A call is live when its liveness_score (motion and passive, the smaller) reaches this. For the
+# MiniFASNet pair a passive score of 0.5 means the live class holds the majority of the fused output.
+LIVE_SCORE = 0.5
+PASSIVE_UNAVAILABLE = ("passive liveness is disabled in this deployment (BWS_PAD=off): "
+                       "send two or more images for active liveness")
+
+
+class AccuracyLevel(IntEnum):
+    NOT_RECOGNIZED = 0
+    LEVEL_1 = 1
+    LEVEL_2 = 2
+    LEVEL_3 = 3
+    LEVEL_4 = 4
+    LEVEL_5 = 5
+
+
+# Measured on the calibration photos: the encoder's calibration (engine/encoders/<network>.py).
+LEVEL_FAR = {AccuracyLevel(n): far for n, far in calibration.LEVEL_FAR.items()}
+LEVEL_DISTANCE = {AccuracyLevel(n): limit for n, limit in calibration.LEVEL_DISTANCE.items()}
+
+
+def verification_level(distance: float) -> AccuracyLevel:
+    passed = [level for level, limit in LEVEL_DISTANCE.items() if distance <= limit]
+    return max(passed, default=AccuracyLevel.NOT_RECOGNIZED)
+
+
+@dataclass(frozen=True)
+class LiveImage:
+    data: bytes
+    tags: tuple[str, ...] = ()
+
+
+@dataclass
+class LivenessOutcome:
+    analyses: list[ImageAnalysis]
+    live: bool = False
+    score: float = 0.0
+    motions: list[Motion | None] = field(default_factory=list)  # per image, from the previous one
+    frame_numbers: list[int] = field(default_factory=list)
+    errors: list[JobError] = field(default_factory=list)
+
+
+@dataclass
+class PhotoVerifyOutcome:
+    liveness: LivenessOutcome
+    photo: ImageAnalysis
+    level: AccuracyLevel
+    score: float
+    errors: list[JobError] = field(default_factory=list)
+
+
+def challenge_of(image: LiveImage) -> str | None:
+    tags = [t.lower() for t in image.tags if t.lower() in motion_math.DIRECTIONS]
+    return tags[0] if tags else None
+
+
+class Liveness:
+    def __init__(self, settings: Settings, engine: EnginePool) -> None:
+        self.settings = settings
+        self.engine = engine
+
+    async def analyze(self, images: list[LiveImage], field_name: str) -> list[ImageAnalysis]:
+        return await analyze_images(self.engine, self.settings, [i.data for i in images], field_name,
+                                    want_texture=self.passive)
+
+    @property
+    def passive(self) -> bool:
+        return self.engine.has_texture_liveness
+
+    async def detect(self, images: list[LiveImage]) -> LivenessOutcome:
+        if not images:
+            raise InvalidArgument("at least one live image is needed")
+        analyses = await self.analyze(images, "live_images")  # bad input is reported first
+        if len(images) == 1 and not self.passive:
+            raise Unimplemented(PASSIVE_UNAVAILABLE)
+        return self.judge(analyses, [challenge_of(i) for i in images])
+
+    async def detect_video(self, video: bytes) -> LivenessOutcome:
+        try:
+            frames = await self.engine.analyze_video(video, self.passive)
+        except InvalidImage as exc:
+            raise InvalidArgument(f"video: {exc}") from None
+        numbers = [n for n, _ in frames]
+        usable = [(n, a) for n, a in frames if a.face is not None]
+        if not usable:
+            outcome = LivenessOutcome([a for _, a in frames], motions=[None] * len(frames), frame_numbers=numbers)
+            outcome.errors.append(no_usable_face_error(outcome.analyses, "video"))
+            return outcome
+        reference = usable[0][1].face
+        same = [(n, a) for n, a in usable if self._same_person(reference, a.face)]
+        outcome = LivenessOutcome([a for _, a in same], motions=[None] * len(same), frame_numbers=[n for n, _ in same])
+        if len(same) < 2:
+            outcome.errors.append(JobError("NotEnoughSamples", "the video has too few frames with one usable face "
+                                           "of the same person"))
+            return outcome
+        second = max(range(1, len(same)), key=lambda i: motion_math.parallax(reference.landmarks,
+                                                                               same[i][1].face.landmarks))
+        outcome.motions[second] = motion_math.motion(reference.landmarks, same[second][1].face.landmarks,
+                                                     self.settings.liveness_parallax)
+        passive = statistics.median(a.face.texture_score for _, a in same) if self.passive else None
+        return self._decide(outcome, outcome.motions[second].score, passive, "video frames")
+
+    def _same_person(self, first, other) -> bool:
+        return scoring.score(first.descriptor, other.descriptor) >= self.settings.verify_threshold
+
+    def judge(self, analyses: list[ImageAnalysis], challenges: list[str | None]) -> LivenessOutcome:
+        outcome = LivenessOutcome(analyses, motions=[None] * len(analyses))
+        unusable = [i for i, a in enumerate(analyses) if a.face is None]
+        if unusable:
+            outcome.errors.append(no_usable_face_error([analyses[unusable[0]]], f"live_images[{unusable[0]}]"))
+            return outcome
+        faces = [a.face for a in analyses]
+        if not all(self._same_person(faces[0], f) for f in faces[1:]):
+            outcome.errors.append(JobError("LiveDetectionFailed", "the images do not show the same person"))
+            return outcome
+        motion_score = None
+        if len(faces) > 1:
+            for i in range(1, len(faces)):
+                outcome.motions[i] = motion_math.motion(faces[i - 1].landmarks, faces[i].landmarks,
+                                                        self.settings.liveness_parallax)
+            motion_score = max(m.score for m in outcome.motions[1:])
+            for i, (m, challenge) in enumerate(zip(outcome.motions, challenges)):
+                if challenge and m is not None and not motion_math.follows_challenge(m, challenge):
+                    outcome.errors.append(JobError(
+                        "ChallengeResponseFailed", f"live_images[{i}]: the head was to move {challenge}, it moved "
+                        f"towards {m.direction:.0f} degrees by {m.turn:.3f}"))
+        passive = min(f.texture_score for f in faces) if self.passive else None
+        return self._decide(outcome, motion_score, passive, "live images")
+
+    @staticmethod
+    def _decide(outcome: LivenessOutcome, motion: float | None, passive: float | None,
+                what: str) -> LivenessOutcome:
+        """Live when every evidence asked for (motion, passive) reaches LIVE_SCORE; the score is the smaller."""
+        scores = [s for s in (motion, passive) if s is not None]
+        outcome.score = float(min(scores))
+        outcome.live = outcome.score >= LIVE_SCORE and not outcome.errors
+        if outcome.live or outcome.errors:
+            return outcome
+        if passive is not None and passive < LIVE_SCORE:
+            outcome.errors.append(JobError("LiveDetectionFailed", f"passive liveness: the {what} look like a print "
+                                           f"or a screen rather than a live face (score {passive:.2f})"))
+        if motion is not None and motion < LIVE_SCORE:
+            outcome.errors.append(JobError("LiveDetectionFailed", "no evidence of a live person: the motion "
+                                           "between the images is that of a flat picture, or there is none"))
+        return outcome
+
+    async def photo_verify(self, images: list[LiveImage], photo: bytes, disable_liveness: bool) -> PhotoVerifyOutcome:
+        if not images:
+            raise InvalidArgument("at least one live image is needed")
+        if not photo:
+            raise InvalidArgument("photo: the ID photo is missing")
+        live_analyses, photo_analysis = await asyncio.gather(self.analyze(images, "live_images"),
+                                                             self._photo(photo))
+        if not disable_liveness and len(images) == 1 and not self.passive:
+            raise Unimplemented(PASSIVE_UNAVAILABLE + ", or set disable_liveness_detection")
+        if disable_liveness:
+            liveness = LivenessOutcome(live_analyses, motions=[None] * len(live_analyses))
+        else:
+            liveness = self.judge(live_analyses, [challenge_of(i) for i in images])
+        outcome = PhotoVerifyOutcome(liveness, photo_analysis, AccuracyLevel.NOT_RECOGNIZED, 0.0,
+                                     list(liveness.errors))
+        if photo_analysis.face is None:
+            outcome.errors.append(no_usable_face_error([photo_analysis], "photo"))
+            return outcome
+        faces = [a.face for a in live_analyses if a.face is not None]
+        if not faces:
+            if not liveness.errors:
+                outcome.errors.append(no_usable_face_error(live_analyses))
+            return outcome
+        live_vector = mean_descriptor([f.descriptor for f in faces])
+        cosine = float(np.dot(live_vector, photo_analysis.face.descriptor))
+        outcome.score = scoring.score_from_cosine(cosine)
+        outcome.level = verification_level(float(np.sqrt(max(0.0, 2 - 2 * cosine))))
+        return outcome
+
+    async def _photo(self, photo: bytes) -> ImageAnalysis:
+        try:
+            return await self.engine.analyze(photo, small_faces=True)
+        except InvalidImage as exc:
+            raise InvalidArgument(f"photo: {exc}") from None

@@ -1,0 +1,90 @@
+"""gateway/core/liveness.py with a fake engine: passive and active liveness, challenges, video and PhotoVerify.
+The fake faces' landmarks are those of a head in 3D, turned by a given angle (tests/gateway/core/fakes.py)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gateway.core.errors import InvalidArgument, Unimplemented
+from gateway.core.liveness import AccuracyLevel, LiveImage, Liveness
+from tests.gateway.core.fakes import NOT_AN_IMAGE, FakeEngine, photo
+
+
+def live(*photos: bytes, tags=()) -> list[LiveImage]:
+    return [LiveImage(p, tuple(tags[i]) if i < len(tags) else ()) for i, p in enumerate(photos)]
+
+
+@pytest.fixture
+def liveness(settings, engine) -> Liveness:
+    return Liveness(settings, engine)
+
+
+async def test_one_image_is_judged_by_passive_liveness_alone(liveness):
+    real = await liveness.detect(live(photo("alice", texture=0.9)))
+    assert real.live and real.score == pytest.approx(0.9) and real.errors == []
+    printed = await liveness.detect(live(photo("alice", texture=0.2)))
+    assert not printed.live and "print or a screen" in printed.errors[0].message
+
+
+async def test_one_image_without_passive_liveness_is_unimplemented(settings):
+    with pytest.raises(Unimplemented, match="BWS_PAD=off"):
+        await Liveness(settings, FakeEngine(texture=False)).detect(live(photo("alice")))
+
+
+async def test_two_images_need_the_head_to_move(settings):
+    active = Liveness(settings, FakeEngine(texture=False))
+    moved = await active.detect(live(photo("alice"), photo("alice", turn=0.3)))
+    assert moved.live and moved.motions[0] is None and moved.motions[1].score > 0.9
+    still = await active.detect(live(photo("alice"), photo("alice")))
+    assert not still.live and "no evidence of a live person" in still.errors[0].message
+
+
+async def test_a_challenge_is_the_direction_the_head_turned(liveness):
+    followed = await liveness.detect(live(photo("alice"), photo("alice", turn=0.3), tags=[(), ("right",)]))
+    assert followed.live
+    refused = await liveness.detect(live(photo("alice"), photo("alice", turn=0.3), tags=[(), ("left",)]))
+    assert not refused.live and refused.errors[0].error_code == "ChallengeResponseFailed"
+
+
+async def test_images_of_two_people_or_without_a_face_are_not_live(liveness):
+    two = await liveness.detect(live(photo("alice"), photo("bob", turn=0.3)))
+    assert not two.live and two.errors[0].message == "the images do not show the same person"
+    faceless = await liveness.detect(live(photo("alice"), photo("", faces=0)))
+    assert not faceless.live and faceless.errors[0].message.startswith("live_images[1]: ")
+
+
+async def test_bad_input(liveness):
+    with pytest.raises(InvalidArgument, match="at least one live image"):
+        await liveness.detect([])
+    with pytest.raises(InvalidArgument, match=r"^live_images\[0\]: "):
+        await liveness.detect(live(NOT_AN_IMAGE))
+    with pytest.raises(InvalidArgument, match="^video: "):
+        await liveness.detect_video(b"not a video")
+
+
+def video(*frames: bytes) -> bytes:
+    return json.dumps([json.loads(frame) for frame in frames]).encode()
+
+
+async def test_a_video_is_judged_on_its_frames_of_one_person(liveness):
+    moving = await liveness.detect_video(video(photo("alice"), photo("bob"), photo("alice", turn=0.1),
+                                               photo("alice", turn=0.3)))
+    assert moving.live and moving.frame_numbers == [0, 2, 3] and moving.motions[2] is not None
+    short = await liveness.detect_video(video(photo("alice"), photo("bob")))
+    assert not short.live and short.errors[0].error_code == "NotEnoughSamples"
+    empty = await liveness.detect_video(video(photo("", faces=0)))
+    assert empty.errors[0].error_code == "NoSuitableFaceImage"
+
+
+async def test_photo_verify_levels(liveness):
+    same = await liveness.photo_verify(live(photo("alice")), photo("alice"), disable_liveness=False)
+    assert same.liveness.live and same.level is AccuracyLevel.LEVEL_5 and same.score == pytest.approx(1.0)
+    other = await liveness.photo_verify(live(photo("alice")), photo("bob"), disable_liveness=True)
+    assert other.level is AccuracyLevel.NOT_RECOGNIZED and other.score < 0.5 and not other.liveness.live
+    no_face = await liveness.photo_verify(live(photo("alice")), photo("", faces=0), disable_liveness=True)
+    assert [e.error_code for e in no_face.errors] == ["NoSuitableFaceImage"]
+    with pytest.raises(InvalidArgument, match="the ID photo is missing"):
+        await liveness.photo_verify(live(photo("alice")), b"", disable_liveness=True)
+    with pytest.raises(InvalidArgument, match="^photo: "):
+        await liveness.photo_verify(live(photo("alice")), NOT_AN_IMAGE, disable_liveness=True)
