@@ -38,6 +38,7 @@ WINDOW = 6  # face widths: the side of the window a small face is detected again
 MIN_WINDOW = 160
 COARSE_SIDE = 320
 COARSE_BORDER = 0.25  # of the image's longer side, added on each side for the coarse pass
+MIDDLE_SIDE = 2048  # the fine pass of a larger image: first at this size, then in tiles
 TILE = 1024  # fine pass tiles, at full resolution
 TILE_OVERLAP = 256  # the largest face a tile boundary can cut; the first pass finds faces this big
 UPSCALE_BELOW = 640  # images smaller than this get the fine pass at twice their size
@@ -108,6 +109,10 @@ class FaceFinder:
             return self._upscaled(rgb)
         if max(height, width) <= first_side:  # the first pass already ran at full resolution
             return []
+        if max(height, width) > MIDDLE_SIDE:  # one pass at 2048 px first: it finds faces down to ~30 px of 4000
+            found = self._detector.detect(rgb, MIDDLE_SIDE)
+            if _confident(found):
+                return found
         found = []
         for top, left in tiles(height, width):
             tile = rgb[top:top + TILE, left:left + TILE]
