@@ -6,6 +6,7 @@ ordinary photos (the fixture photos, 374 to 2333 px), one core.
 
     python bench/detection_sizes.py run [--code CHECKOUT] --label NAME [--rounds 5]
     python bench/detection_sizes.py report BEFORE AFTER
+    python bench/detection_sizes.py time BEFORE AFTER [...]   # ordinary photos: runs alternated, medians
 
 --code runs another checkout's engine (e.g. today's main, for "before").
 Results are cached in $BWS_BENCH_CACHE like bench/service_accuracy.py.
@@ -32,14 +33,14 @@ ORDINARY = ["obama_1.jpg", "obama_2.jpg", "obama_3.jpg", "biden_1.jpg", "biden_2
 MORE = [(20, 1200, 1600), (30, 4000, 3000), (60, 4000, 3000), (400, 4000, 3000)]
 
 
-def run(rounds: int) -> dict:
+def run(rounds: int, scenes_too: bool = True) -> dict:
     from gateway.engine import FaceEngine
     from tests.conftest import face
 
     scenes_module = _scenes()
     Scene, jpeg = scenes_module.Scene, scenes_module.jpeg
     engine = FaceEngine()
-    scenes = scenes_module.SIZES + [Scene(*m) for m in MORE]
+    scenes = scenes_module.SIZES + [Scene(*m) for m in MORE] if scenes_too else []
     result: dict = {"scenes": np.array([s.name for s in scenes])}
     for path, small in (("live", False), ("id", True)):
         found, ms = [], []
@@ -87,18 +88,28 @@ def report(before: dict, after: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=("run", "report"))
+    parser.add_argument("mode", choices=("run", "report", "time"))
     parser.add_argument("labels", nargs="*")
     parser.add_argument("--code", type=Path, default=ROOT)
     parser.add_argument("--label", default="sizes")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--ordinary-only", action="store_true", help="only the ordinary photos' analysis time")
     args = parser.parse_args()
+    if args.mode == "time":
+        times = {label: statistics.median(load(label)["ordinary_ms"]) for label in args.labels}
+        for label, ms in times.items():
+            print(f"{label}: {ms:.1f} ms per image")
+        befores = [ms for label, ms in times.items() if "before" in label]
+        afters = [ms for label, ms in times.items() if "before" not in label]
+        print(f"median of runs: before {statistics.median(befores):.1f} ms, after {statistics.median(afters):.1f} ms "
+              f"({statistics.median(afters) / statistics.median(befores):.2f}x)")
+        return
     if args.mode == "report":
         report(load(args.labels[0]), load(args.labels[1]))
         return
     sys.path.insert(0, str(args.code.resolve()))
     os.chdir(args.code)
-    save(args.label, run(args.rounds))
+    save(args.label, run(args.rounds, not args.ordinary_only))
 
 
 if __name__ == "__main__":

@@ -64,10 +64,13 @@ class FaceFinder:
         faces = _confident(candidates)
         if faces:
             return Found(faces, rgb)
-        normalised = normalise_contrast(rgb)
-        faces = _confident(self.passes(normalised, first_side, tiny, tiles=False))
+        # A large image is normalised at MIDDLE_SIDE (bounded memory) and its face analysed on the image itself.
+        factor = min(1.0, MIDDLE_SIDE / max(rgb.shape[:2]))
+        normalised = normalise_contrast(rgb if factor == 1.0 else cv2.resize(
+            rgb, (round(rgb.shape[1] * factor), round(rgb.shape[0] * factor)), interpolation=cv2.INTER_AREA))
+        faces = [_scaled(d, 1 / factor) for d in _confident(self.passes(normalised, first_side, tiny, tiles=False))]
         if faces:
-            return Found(faces, normalised, "face found after contrast normalisation")
+            return Found(faces, normalised if factor == 1.0 else rgb, "face found after contrast normalisation")
         large = [d for d in candidates if d.box[2] - d.box[0] >= LARGE_CANDIDATE * min(rgb.shape[:2])]
         if len(large) == 1:
             return Found(large, rgb, f"one large face candidate of confidence {large[0].confidence:.2f}")

@@ -11,6 +11,7 @@ from gateway.engine import contrast
 from gateway.engine.detector import Detection
 from gateway.engine.finding import FaceFinder
 from tests.conftest import face
+from tests.gateway.engine.scenes import Scene, render
 
 
 def _faded(name: str, contrast_factor: float = 0.1, brightness: float = 0.4) -> bytes:
@@ -70,3 +71,16 @@ def test_a_single_large_candidate_is_taken_below_the_usual_confidence():
     assert found.faces == [large] and "candidate" in found.recovered
     assert FaceFinder(_Candidates(_candidate(100, 40, 0.6))).find(picture).faces == []  # small: not taken
     assert FaceFinder(_Candidates(large, _candidate(250, 140, 0.55))).find(picture).faces == []  # two: not taken
+
+
+def test_a_dark_low_contrast_face_on_a_large_photo_is_recovered(engine):
+    """A large photo is normalised at 2048 px (bounded memory); its face is then analysed on the photo itself."""
+    picture = render(Scene(400, 4000, 3000))
+    buffer = io.BytesIO()
+    ImageEnhance.Brightness(ImageEnhance.Contrast(picture).enhance(0.1)).enhance(0.4).save(buffer, "JPEG")
+    analysis = engine.analyze(buffer.getvalue())
+    assert analysis.face is not None
+    assert "contrast normalisation" in {c.check: c for c in analysis.checks}["FaceFound"].message
+    assert 300 < analysis.face.box[2] - analysis.face.box[0] < 500
+    clean = engine.analyze(face("obama_2.jpg")).face.descriptor
+    assert scoring.score(analysis.face.descriptor, clean) >= 0.5
