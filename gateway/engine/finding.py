@@ -8,12 +8,13 @@ only tiny ones, do more passes run:
 - coarse: the image framed by a border and scaled to 320 px, for faces that
   fill the frame (a close portrait, a face cut to its chip);
 - when that finds no face either: each tiny face again, at full resolution
-  in a window around it; or, when there was none, the whole image at full
-  resolution in overlapping tiles (bounded memory), or a small image
-  upscaled twice, for faces too small for the first pass.
+  in a window around it (when the first pass had scaled the image down); or,
+  when there was none, the whole image at 2048 px and, if still nothing, at
+  full resolution in overlapping tiles (bounded memory); a small image at
+  twice its size (faces found there are reported as too small).
 
-Their faces are merged: a face found by several passes is kept once, as the
-most confident detection. When still no face is found, what recovers faces
+Their faces are merged: a face found by several passes is kept once, from
+the finest pass that found it confidently. When still no face is found, what recovers faces
 on old or poor photos without inventing them: the same passes on a
 contrast-normalised copy (CLAHE on the lightness), then a single large
 candidate below the usual confidence. bench/detection_sizes.py measures
@@ -83,10 +84,12 @@ class FaceFinder:
         small = _confident(found)
         if any((d.box[2] - d.box[0]) * scale >= tiny for d in small):
             return found
-        more = self.coarse(rgb)
-        if not _confident(more):  # no large face either: the small ones, sharper, or the whole image finely
-            more += self.around(rgb, small) if small else self.fine(rgb, first_side) if tiles else []
-        return merge(found + more)
+        coarse = self.coarse(rgb)
+        finer: list[Detection] = []
+        # At full resolution already there is nothing finer (upscaling overstates small faces' eye distances).
+        if not _confident(coarse) and not (small and scale == 1.0):
+            finer = self.around(rgb, small) if small else self.fine(rgb, first_side) if tiles else []
+        return merge(finer, found, coarse)
 
     def coarse(self, rgb: np.ndarray) -> list[Detection]:
         height, width = rgb.shape[:2]
@@ -95,7 +98,7 @@ class FaceFinder:
         return [_shifted(d, -border, -border) for d in self._detector.detect(framed, COARSE_SIDE)]
 
     def around(self, rgb: np.ndarray, faces: list[Detection]) -> list[Detection]:
-        """The faces detected again at full resolution (twice it for very small ones), each in a window around it."""
+        """The faces detected again at full resolution, each in a window around it."""
         height, width = rgb.shape[:2]
         found = []
         for face in faces:
@@ -103,13 +106,14 @@ class FaceFinder:
             cx, cy = (face.box[0] + face.box[2]) // 2, (face.box[1] + face.box[3]) // 2
             left, top = max(0, cx - side // 2), max(0, cy - side // 2)
             window = rgb[top:min(height, top + side), left:min(width, left + side)]
-            found += [_shifted(d, left, top) for d in self._upscaled(window)]
+            found += [_shifted(d, left, top) for d in self._detector.detect(window, max(window.shape[:2]))]
         return found
 
     def fine(self, rgb: np.ndarray, first_side: int) -> list[Detection]:
         height, width = rgb.shape[:2]
-        if max(height, width) < UPSCALE_BELOW:
-            return self._upscaled(rgb)
+        if max(height, width) < UPSCALE_BELOW:  # faces under ~14 px: found, to be reported as too small
+            big = cv2.resize(rgb, (width * 2, height * 2), interpolation=cv2.INTER_CUBIC)
+            return [_scaled(d, 0.5) for d in self._detector.detect(big, 2 * max(height, width))]
         if max(height, width) <= first_side:  # the first pass already ran at full resolution
             return []
         if max(height, width) > MIDDLE_SIDE:  # one pass at 2048 px first: it finds faces down to ~30 px of 4000
@@ -121,14 +125,6 @@ class FaceFinder:
             tile = rgb[top:top + TILE, left:left + TILE]
             found += [_shifted(d, left, top) for d in self._detector.detect(tile, TILE)]
         return found
-
-    def _upscaled(self, rgb: np.ndarray) -> list[Detection]:
-        """Detection at full resolution, or at twice it for an image smaller than UPSCALE_BELOW."""
-        height, width = rgb.shape[:2]
-        if max(height, width) >= UPSCALE_BELOW:
-            return self._detector.detect(rgb, max(height, width))
-        big = cv2.resize(rgb, (width * 2, height * 2), interpolation=cv2.INTER_CUBIC)
-        return [_scaled(d, 0.5) for d in self._detector.detect(big, 2 * max(height, width))]
 
 
 def tiles(height: int, width: int) -> Iterator[tuple[int, int]]:
@@ -143,10 +139,12 @@ def tiles(height: int, width: int) -> Iterator[tuple[int, int]]:
             yield top, left
 
 
-def merge(found: list[Detection]) -> list[Detection]:
-    """One detection per face: of overlapping ones (IoU above SAME_FACE_IOU), the most confident."""
+def merge(*passes: list[Detection]) -> list[Detection]:
+    """One detection per face: of overlapping ones (IoU above SAME_FACE_IOU), a confident one from the finest pass
+    (passes are given finest first: their points are the most precise), else the most confident."""
+    ranked = [(d.confidence < CONFIDENT, rank, -d.confidence, d) for rank, found in enumerate(passes) for d in found]
     kept: list[Detection] = []
-    for d in sorted(found, key=lambda d: -d.confidence):
+    for *_, d in sorted(ranked, key=lambda item: item[:3]):
         if all(iou(d.box, k.box) <= SAME_FACE_IOU for k in kept):
             kept.append(d)
     return sorted(kept, key=lambda d: (d.box[0], d.box[1]))

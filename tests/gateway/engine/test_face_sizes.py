@@ -3,6 +3,7 @@ stored chips, on pictures made from a real photo (scenes.py): the face from
 20 px wide to filling a 4000 px frame, landscape and portrait, stored upright
 or sideways with an EXIF orientation."""
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -92,12 +93,17 @@ def test_tiles_cover_the_image_with_overlap():
 
 
 def test_a_face_found_by_several_passes_is_kept_once():
+    """From the finest pass that found it confidently (its points are the most precise), else the most confident."""
     finder = FaceFinder()
     picture = np.asarray(render(Scene(FILL, 1200, 1600)))
-    found = finder._detector.detect(picture, 640) + finder.coarse(picture)
-    kept = merge(found)
-    assert len(found) >= 2 and len(kept) == 1
-    assert kept[0].confidence == max(d.confidence for d in found)
+    first, coarse = finder._detector.detect(picture, 640), finder.coarse(picture)
+    kept = merge(first, coarse)
+    assert len(first + coarse) >= 2 and len(kept) == 1
+    confident = [d for d in first if d.confidence >= 0.8]
+    assert kept[0] is (max(confident, key=lambda d: d.confidence) if confident else
+                       max(first + coarse, key=lambda d: d.confidence))
+    unsure, sure = replace(coarse[0], confidence=0.6), replace(coarse[0], confidence=0.9)
+    assert merge([unsure], [sure]) == [sure] and merge([sure], [replace(sure, confidence=0.95)]) == [sure]
     assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1 and iou((0, 0, 10, 10), (20, 20, 30, 30)) == 0
 
 
