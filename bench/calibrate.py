@@ -6,6 +6,10 @@ in gateway/engine/encoders/sface.py; and (--quality) the false non-match rate of
 blurred, dark and turned faces at the threshold, which sets the quality
 minimums below which the engine refuses a face.
 
+These are the network's figures, on the most central face of every photo. What
+the service delivers (its face choice, refusals and error codes, offline and
+over gRPC) is measured by bench/service_accuracy.py.
+
     python bench/calibrate.py [--quality] [--people 150]
 """
 from __future__ import annotations
@@ -230,8 +234,8 @@ def main() -> None:
         current[p] = central_descriptor(engine, image)
         group_photos += len(engine.analyze_pixels(image, want_descriptors=False).faces) > 1
     print(f"current engine (YuNet + SFace): {time.perf_counter() - started:.0f} s for {len(paths)} photos; "
-          f"{group_photos} photos hold more than one face the service would count (bystanders of at least half "
-          "the main face's width): the service refuses those as group photos")
+          f"{group_photos} photos show faces of similar size that no bystander rule removes: the service refuses "
+          "those as MultipleFacesFound (BWS_MULTIPLE_FACES=refuse)")
     genuine, impostors = pair_cosines(current)
     if not args.no_dlib:
         reference = DlibReference()
