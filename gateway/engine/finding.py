@@ -42,6 +42,7 @@ COARSE_BORDER = 0.25  # of the image's longer side, added on each side for the c
 MIDDLE_SIDE = 2048  # the fine pass of a larger image: first at this size, then in tiles
 TILE = 1024  # fine pass tiles, at full resolution
 TILE_OVERLAP = 256  # the largest face a tile boundary can cut; the first pass finds faces this big
+FLAT, FLAT_STEP = 2.0, 8  # a tile whose sampled pixels (every 8th) vary less than this is skipped
 UPSCALE_BELOW = 640  # images smaller than this get the fine pass at twice their size
 SAME_FACE_IOU = 0.3
 
@@ -123,6 +124,8 @@ class FaceFinder:
         found = []
         for top, left in tiles(height, width):
             tile = rgb[top:top + TILE, left:left + TILE]
+            if float(tile[::FLAT_STEP, ::FLAT_STEP].std()) < FLAT:  # one colour: no face in it (blank bombs)
+                continue
             found += [_shifted(d, left, top) for d in self._detector.detect(tile, TILE)]
         return found
 

@@ -114,3 +114,17 @@ def test_a_face_filling_a_small_image_is_found(engine, obama):
     picture.save(buffer, "PNG")
     analysis = engine.analyze(buffer.getvalue())
     assert analysis.face is not None and scoring.score(analysis.face.descriptor, obama) >= 0.5
+
+
+def test_flat_tiles_are_skipped():
+    """A blank picture (the pixel bombs) costs no tile pass; a tile with a face in it is still searched."""
+    finder = FaceFinder()
+    calls = []
+    detect = finder._detector.detect
+    finder._detector.detect = lambda rgb, side: (calls.append(rgb.shape), detect(rgb, side))[1]
+    assert finder.fine(np.full((3000, 4000, 3), 128, np.uint8), 640) == [] and calls == [(3000, 4000, 3)]  # 2048 px
+    picture = np.full((3000, 4000, 3), 128, np.uint8)
+    picture[1400:1600, 1900:2100] = np.asarray(render(Scene(20, 200, 200)))  # too small for the 2048 px pass
+    calls.clear()
+    assert len([d for d in merge(finder.fine(picture, 640)) if d.confidence >= 0.8]) == 1
+    assert 1 < len(calls) < 6  # the 2048 px pass, then only the tiles that hold the pasted square
