@@ -300,7 +300,7 @@ def create_app(settings: Settings) -> App:
     samples = SampleStore(store.redis, store.keys, max_token_bytes=settings.max_sample_bytes_per_token,
                           max_application_bytes=settings.max_sample_bytes_per_application)
     extension = ExtensionFlow(clients, recognition, liveness, samples, settings.extension_token_seconds,
-                              max_token_lifetime=settings.max_token_lifetime_seconds)
+                              max_token_lifetime=settings.max_extension_token_lifetime_seconds)
     authenticator = Authenticator(clients, settings.jwt_leeway_seconds, settings.max_token_lifetime_seconds)
     return App(settings=settings, authenticator=authenticator,
                pool=pool, store=store, index=index,

@@ -15,7 +15,6 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
-from gateway.infra.auth import DEFAULT_MAX_LIFETIME_SECONDS
 from gateway.core import tenancy
 from gateway.infra.clients import Client, ClientRegistry
 from gateway.engine import InvalidImage
@@ -80,7 +79,7 @@ def decode_data_url(body: bytes) -> bytes:
 class ExtensionFlow:
     def __init__(self, registry: ClientRegistry, recognition: FaceRecognition, liveness: Liveness,
                  samples: SampleStore, token_lifetime: int = 600, task_timeout: float = 60.0,
-                 max_token_lifetime: int = DEFAULT_MAX_LIFETIME_SECONDS) -> None:
+                 max_token_lifetime: int = 3600) -> None:
         self.registry = registry
         self.recognition = recognition
         self.liveness = liveness

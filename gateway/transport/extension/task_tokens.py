@@ -93,7 +93,7 @@ def validate(registry: ClientRegistry, token: str, max_lifetime: int, leeway: in
     The signer chooses every claim: a claim of the wrong type or range is the same INVALID answer as a bad
     signature, never an exception further on (Infinity, NaN, "3", true, objects, long texts)."""
     try:
-        client, claims = verify_signed(registry, token, AUDIENCE, _REQUIRED, leeway, INVALID)
+        client, claims = verify_signed(registry, token, _REQUIRED, leeway, INVALID, audience=AUDIENCE)
     except jwt.ExpiredSignatureError:  # signed by the application: a malformed exp (true is 1) is no expiry
         raise Unauthenticated(INVALID if _malformed(token) else "BWS token expired") from None
     except jwt.PyJWTError:
