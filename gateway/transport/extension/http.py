@@ -47,6 +47,7 @@ def bookkeeping(on_call: Callable[[str, str, float], None]):
         if not request.path.startswith("/extension/"):
             return await handler(request)
         started, job_id = time.perf_counter(), new_job_id()
+        request["jobid"] = job_id  # the classic results name it too (JobID)
         response = await handler(request)
         response.headers["jobid"] = job_id
         record_call(on_call, job_id, request.path, route_label(request), request.get("client"),
