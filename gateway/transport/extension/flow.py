@@ -214,7 +214,7 @@ class ExtensionFlow:
         if token.task == "enroll":
             done = await self.recognition.enroll_analyses(client, token.bcid, analyses)
             ok = done.action in (EnrollmentAction.NEW_TEMPLATE_CREATED, EnrollmentAction.TEMPLATE_UPDATED)
-            return {"Success": ok, "Error": None if ok else done.errors[0].error_code}
+            return {"Success": ok, "Error": None if ok else classic_code(done.errors)}
         if token.task == "verify":
             try:
                 verified = await self.recognition.verify_analyses(client, token.bcid, analyses)
