@@ -151,6 +151,8 @@ def test_operations_partitions_and_body_limits(service):
     unauthenticated = request(service.http_url, "POST", "/extension/photoverify2", body={},
                               headers={"Authorization": "Bearer x"})
     assert unauthenticated.status == 401 and unauthenticated.headers["www-authenticate"] == "Basic"
+    crowded = post(service, "/extension/livedetection", {f"field{i}": "x" for i in range(40)}, form=True)
+    assert crowded.status == 400 and crowded.json["Message"] == "InvalidSampleData"
     huge = request(service.http_url, "POST", "/extension/qualitycheck", raw=b"",
                    headers={**basic(service), "Content-Length": str(60 * 1024 * 1024)})
     assert huge.status == 413

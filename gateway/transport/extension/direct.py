@@ -19,6 +19,7 @@ engine jobs count against its share, its body is held in the byte budget."""
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 from urllib.parse import parse_qs
@@ -34,10 +35,12 @@ from gateway.engine import ImageAnalysis
 from gateway.infra.budget import ByteBudget, OverBudget
 from gateway.infra.store_outage import translate
 from gateway.transport.extension.flow import ExtensionFlow, decode_data_url
+from gateway.transport.extension.http import JOB_ID
 from gateway.transport.extension.task_tokens import parse_bcid
 from gateway.transport.rest.bodies import BodyError, holding_body, read_body
 from gateway.transport.status import http_status_of
 
+log = logging.getLogger("bws.extension")
 TRAITS = ("face", "periocular", "voice")  # BWS's traits; templates here are of faces only
 DEFAULT_ACCURACY = 4
 _FEATURES = (("QualityCheck", None, "Face"), ("LiveDetection", "liveness", "Face"),
@@ -89,7 +92,8 @@ def _answer(error: Exception) -> web.Response:
         if status == 401:
             headers["WWW-Authenticate"] = "Basic"
         return _message(status, error.message, headers)
-    raise error
+    log.exception("classic call failed")
+    return _message(500, "internal error")
 
 
 def _eye_centers(analysis: ImageAnalysis) -> dict | None:
@@ -249,7 +253,10 @@ def parse_body(body: bytes, content_type: str, names: tuple[str, ...], raw: bool
     if raw and text.startswith("data:"):
         return _images_of({"image": text}, ("image",))
     if content_type == "application/x-www-form-urlencoded" or (not text.startswith("{") and "=" in text):
-        fields = {k: v[0] for k, v in parse_qs(text, keep_blank_values=True, max_num_fields=16).items()}
+        try:
+            fields = {k: v[0] for k, v in parse_qs(text, keep_blank_values=True, max_num_fields=16).items()}
+        except ValueError:  # more fields than any call has
+            raise Refused(400, Classic.INVALID_SAMPLE_DATA) from None
     else:
         try:
             fields = json.loads(text) if text else {}
@@ -275,7 +282,7 @@ def add_routes(app: web.Application, calls: DirectCalls, budget: ByteBudget) -> 
                 with holding_body(budget, request, client.client_id) as hold:
                     body = await read_body(request, hold)
                     images = parse_body(body, request.content_type, names, raw)
-                    samples = Samples(images, request.query.get("state"), request.get("jobid"))
+                    samples = Samples(images, request.query.get("state"), request.get(JOB_ID))
                     return await run(request, samples)
             except Exception as error:  # noqa: BLE001 - every failure becomes an HTTP answer
                 return _answer(error)
