@@ -6,7 +6,6 @@ from gateway.core.errors import ErrorKind, ResourceExhausted, ServiceError
 
 
 def test_one_error_class_per_kind():
-    # the core's own classes: a transport may subclass one (extension/flow.py UploadRefused), once imported
     classes = [cls for cls in ServiceError.__subclasses__() if cls.__module__ == errors.__name__]
     assert sorted(cls.kind.name for cls in classes) == sorted(kind.name for kind in ErrorKind)
     for cls in classes:
