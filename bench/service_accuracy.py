@@ -60,14 +60,14 @@ def person(path: Path) -> str:
 
 
 def error_code(analysis) -> str:
-    """The code Enroll/Verify answer for an analysis without a usable face ('' when it has one)."""
+    """The code Enroll answers for an analysis without a usable face ('' when it has one)."""
     if analysis.face is not None:
         return ""
     try:
-        from gateway.core.recognition import no_usable_face_error
+        from gateway.core.job_errors import enrollment_error
     except ImportError:  # the package's earlier layout
-        from gateway.recognition import no_usable_face_error
-    return no_usable_face_error([analysis]).error_code
+        from gateway.recognition import no_usable_face_error as enrollment_error
+    return enrollment_error([analysis]).error_code
 
 
 def _scoring():

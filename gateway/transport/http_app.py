@@ -6,6 +6,8 @@ Middleware, outermost first:
 Routes, matched in this order:
   /livez, /readyz, /openapi.json                    here
   /extension/token|upload|enroll|verify|...|result  transport/extension/http.py (the BWS 2 token flow)
+  /extension/status|isenrolled|qualitycheck|livedetection|passivelivedetection|photoverify|photoverify2
+                                                    transport/extension/direct.py (the classic direct calls)
   /metrics                                          here, when BWS_METRICS_PORT is not set
   /capture, /web/static/*, /docs, /demo/token       transport/web/pages.py
   everything else                                   the REST transcoder (transport/rest/mux.py): a route of the
@@ -23,6 +25,7 @@ from gateway.infra.budget import ByteBudget
 from gateway.infra.calls import OnCall
 from gateway.infra.metrics import CONTENT_TYPE, Metrics
 from gateway.settings import Settings
+from gateway.transport.extension import direct
 from gateway.transport.extension import http as extension_http
 from gateway.transport.extension.flow import ExtensionFlow
 from gateway.transport.rest.bodies import MAX_BODY_BYTES
@@ -41,6 +44,7 @@ def build_http_app(settings: Settings, transcoder: Transcoder, ready: Readiness,
     ])
     add_health_routes(app, ready, openapi)
     extension_http.add_routes(app, flow, budget)
+    direct.add_routes(app, direct.DirectCalls(flow, settings.version), budget)
     if settings.metrics_port is None:  # else /metrics is only on its own port: 404 here
         app.router.add_get("/metrics", metrics_handler(settings, metrics))
     pages.add_routes(app, settings, flow)
