@@ -38,7 +38,7 @@ from gateway.transport.http_app import build_http_app, build_metrics_app
 from gateway.transport.rest.mux import Transcoder
 from gateway.transport.openapi.document import openapi_document
 from bws_proto.transcoding.routes import routes_of
-from gateway.transport.grpc.server import MAX_MESSAGE_BYTES, build_server, set_serving
+from gateway.transport.grpc.server import MAX_MESSAGE_BYTES, build_server, set_alive, set_serving
 from gateway.infra.tls import grpc_credentials, http_context, tls_files
 from templates_store import KeyRing, SearchIndex, TemplateStore
 from templates_store.connection import connect
@@ -147,6 +147,7 @@ class App:
         internal = f"unix:{self._socket_dir / 'grpc.sock'}"
         self.grpc_server.add_insecure_port(internal)
         await set_serving(self.health, False)
+        await set_alive(self.health)
         self._serving = False
         await self.grpc_server.start()
         self.loopback = grpc.aio.insecure_channel(internal, options=[
@@ -277,7 +278,7 @@ def engine_options(settings: Settings) -> EngineOptions:
         image_limits=ImageLimits(max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels,
                                  max_jpeg_scans=settings.max_jpeg_scans),
         video_limits=VideoLimits(max_bytes=settings.video_max_bytes, max_seconds=settings.video_max_seconds),
-        pad=pad)
+        pad=pad, multiple_faces=settings.multiple_faces)
 
 
 def create_app(settings: Settings) -> App:
@@ -308,7 +309,7 @@ def create_app(settings: Settings) -> App:
     samples = SampleStore(store.redis, store.keys, max_token_bytes=settings.max_sample_bytes_per_token,
                           max_application_bytes=settings.max_sample_bytes_per_application)
     extension = ExtensionFlow(clients, recognition, liveness, samples, settings.extension_token_seconds,
-                              max_token_lifetime=settings.max_token_lifetime_seconds)
+                              max_token_lifetime=settings.max_extension_token_lifetime_seconds)
     authenticator = Authenticator(clients, settings.jwt_leeway_seconds, settings.max_token_lifetime_seconds)
     return App(settings=settings, authenticator=authenticator,
                pool=pool, store=store, index=index,

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
 from bws_proto import bioidwebservice_pb2 as bws
 from bws_proto import bioidwebservice_pb2_grpc as bws_grpc
@@ -12,6 +12,8 @@ from bws_proto import bwsmessages_pb2 as msg
 from tests.conftest import face, launch_service, stop_service
 from tests.e2e.http import request
 from tests.e2e.media import held_still, jpeg, letterbox, perspective, photo, printed, screen, video
+from tests.gateway.engine.scenes import FILL, Scene, render
+from tests.gateway.engine.scenes import jpeg as scene_jpeg
 
 Level = bws.PhotoVerifyResponse.AccuracyLevel
 # MiniFASNet's own sample images (tests/fixtures/minifasnet/PROVENANCE.md): F1, F2 attacks, T1 and T2 live
@@ -21,6 +23,7 @@ TURNED_ATTACK = (SAMPLES / "image_F1.jpg").read_bytes()  # a turned head: pose i
 ATTACK = (SAMPLES / "image_F2.jpg").read_bytes()
 LIVE_CAPTURE = (SAMPLES / "image_T1.jpg").read_bytes()
 OTHER_LIVE_CAPTURE = (SAMPLES / "image_T2.jpg").read_bytes()
+PASSIVE = "At least one of the live images seem not to be recorded from a live person."  # BioID's text
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +68,7 @@ def test_a_flat_picture_is_not_live(live, attack):
                   (int(original.width * 0.8), int(original.height * 0.8))))}[attack]
     result = detect(live, jpeg(original), second)
     assert not result.live and result.liveness_score < 0.5
-    assert [e.error_code for e in result.errors] == ["LiveDetectionFailed"]
+    assert [e.error_code for e in result.errors] == ["RejectedByActiveLiveDetection"]
 
 
 def test_challenge_response(live):
@@ -76,15 +79,16 @@ def test_challenge_response(live):
     followed = detect(live, "obama_1.jpg", ("obama_2.jpg", moved))
     assert followed.live and followed.errors == []
     refused = detect(live, "obama_1.jpg", ("obama_2.jpg", opposite))
-    assert not refused.live and [e.error_code for e in refused.errors] == ["ChallengeResponseFailed"]
+    assert not refused.live and [e.error_code for e in refused.errors] == ["RejectedByChallengeResponse"]
     assert opposite in refused.errors[0].message
 
 
 def test_different_people_and_unusable_images_are_not_live(live):
     different = detect(live, "obama_1.jpg", "biden_1.jpg")
     assert not different.live and "same person" in different.errors[0].message
+    assert different.errors[0].error_code == "RejectedByActiveLiveDetection"
     group = detect(live, "obama_1.jpg", "group_two_faces.jpg")
-    assert not group.live and group.errors[0].error_code == "NoSuitableFaceImage"
+    assert not group.live and [e.error_code for e in group.errors] == ["MultipleFacesFound"]
     assert "live_images[1]" in group.errors[0].message
     assert len(group.image_properties[1].faces) == 2
 
@@ -99,10 +103,9 @@ def test_one_image_is_judged_by_passive_liveness(live):
     result = detect(live, ATTACK)
     assert not result.live and result.liveness_score < 0.5
     assert result.image_properties[0].faces[0].texture_liveness_score < 0.5
-    assert [e.error_code for e in result.errors] == ["LiveDetectionFailed"]
-    assert "print or a screen" in result.errors[0].message
+    assert [(e.error_code, e.message) for e in result.errors] == [("RejectedByPassiveLiveDetection", PASSIVE)]
     turned = detect(live, TURNED_ATTACK)  # its face is used (pose only informs) and judged an attack
-    assert not turned.live and [e.error_code for e in turned.errors] == ["LiveDetectionFailed"]
+    assert not turned.live and [e.error_code for e in turned.errors] == ["RejectedByPassiveLiveDetection"]
     assert turned.image_properties[0].faces[0].texture_liveness_score < 0.5
 
 
@@ -116,8 +119,7 @@ def test_two_images_need_motion_and_passive_on_every_image(live):
     assert framed.image_properties[1].faces[0].motion_liveness_score >= 0.5
     assert framed.image_properties[1].faces[0].texture_liveness_score < 0.5
     assert not framed.live and framed.liveness_score < 0.5
-    assert [e.error_code for e in framed.errors] == ["LiveDetectionFailed"] and "print or a screen" in \
-        framed.errors[0].message
+    assert [(e.error_code, e.message) for e in framed.errors] == [("RejectedByPassiveLiveDetection", PASSIVE)]
     moving = detect(live, "obama_1.jpg", "obama_3.jpg")
     assert moving.live
     textures = [p.faces[0].texture_liveness_score for p in moving.image_properties]
@@ -185,7 +187,8 @@ def test_video_of_an_attack_sample_moved_about_is_not_live(live):
     still = ImageOps.exif_transpose(Image.open(SAMPLES / "image_F2.jpg")).convert("RGB")
     frames = [still.rotate(angle, resample=Image.Resampling.BICUBIC) for angle in range(0, 24, 2)]
     result = live("VideoLivenessDetection", bws.VideoLivenessDetectionRequest(video=video(frames)))
-    assert not result.live and any("print or a screen" in e.message for e in result.errors)
+    assert not result.live and ("RejectedByPassiveLiveDetection", PASSIVE) in [(e.error_code, e.message)
+                                                                              for e in result.errors]
 
 
 @pytest.mark.parametrize("container, codec", [("mov", "libx264"), ("webm", "libvpx")])
@@ -199,7 +202,8 @@ def test_video_of_a_photo_moved_about_is_not_live(live):
     still = letterbox(photo("obama_1.jpg"))
     frames = [still.rotate(angle, resample=Image.Resampling.BICUBIC) for angle in range(0, 12)]
     result = live("VideoLivenessDetection", bws.VideoLivenessDetectionRequest(video=video(frames)))
-    assert not result.live and result.errors[0].error_code == "LiveDetectionFailed"
+    assert not result.live and result.errors[0].error_code in ("RejectedByPassiveLiveDetection",
+                                                               "RejectedByActiveLiveDetection")
 
 
 def test_video_of_a_face_held_still_is_judged_by_passive_liveness(live):
@@ -220,7 +224,9 @@ def test_replayed_clips_are_not_live(live, attack):
               "print of a turning head": [printed(f, i) for i, f in enumerate(_frames(("obama_1.jpg", 6),
                                                                                        ("obama_3.jpg", 6)))]}[attack]
     result = live("VideoLivenessDetection", bws.VideoLivenessDetectionRequest(video=video(frames)))
-    assert not result.live and result.errors and result.errors[0].error_code == "LiveDetectionFailed"
+    assert not result.live and result.errors and result.errors[0].error_code == {
+        "screen replay held still": "RejectedByPassiveLiveDetection",
+        "print of a turning head": "RejectedByActiveLiveDetection"}[attack]
 
 
 @pytest.mark.parametrize("clip, message", [
@@ -263,6 +269,34 @@ def test_photo_verify_same_person_with_liveness(live):
     assert len(result.photo_properties.faces) == 1 and len(result.image_properties) == 2
 
 
+def _document_page(source: str) -> bytes:
+    """A scanned ID document page (A4 at 300 dpi): a passport-size portrait, the face about 110 px wide, among
+    printed lines."""
+    portrait = render(Scene(110, 413, 531, source=source))
+    page = Image.new("RGB", (2480, 3508), (246, 244, 238))
+    page.paste(portrait, (300, 420))
+    lines = ImageDraw.Draw(page)
+    for y in range(1100, 3200, 90):
+        lines.rectangle((300, y, 300 + (y * 37) % 1500 + 400, y + 28), fill=(60, 60, 70))
+    return jpeg(page)
+
+
+@pytest.mark.parametrize("photo, kind", [
+    (lambda source: _document_page(source), "scanned document page, small face"),
+    (lambda source: scene_jpeg(Scene(800, 2500, 1728, source=source)), "press portrait, face 800 px wide"),
+    (lambda source: scene_jpeg(Scene(FILL, 1200, 1600, exif_rotated=True, source=source)), "face filling the frame"),
+])
+def test_photo_verify_finds_small_and_large_faces_on_id_photos(live, photo, kind):
+    same = live("PhotoVerify", bws.PhotoVerifyRequest(live_images=images("obama_3.jpg"), photo=photo("obama_1.jpg"),
+                                                      disable_liveness_detection=True))
+    assert same.errors == [] and len(same.photo_properties.faces) == 1, kind
+    assert same.verification_level >= Level.Value("LEVEL_1") and same.verification_score >= 0.5, kind
+    other = live("PhotoVerify", bws.PhotoVerifyRequest(live_images=images("obama_3.jpg"), photo=photo("biden_2.jpg"),
+                                                       disable_liveness_detection=True))
+    assert other.errors == [] and len(other.photo_properties.faces) == 1, kind
+    assert other.verification_level == Level.Value("NOT_RECOGNIZED"), kind
+
+
 def test_photo_verify_other_person_is_not_recognized(live):
     result = live("PhotoVerify", bws.PhotoVerifyRequest(live_images=images("obama_1.jpg"), photo=face("biden_1.jpg"),
                                                         disable_liveness_detection=True))
@@ -276,7 +310,10 @@ def test_photo_verify_errors(live):
                                                          disable_liveness_detection=True))
     assert no_face.verification_level == 0 and no_face.errors[0].message.startswith("photo:")
     printed = live("PhotoVerify", bws.PhotoVerifyRequest(live_images=images(ATTACK), photo=face("obama_2.jpg")))
-    assert not printed.live and printed.errors[0].error_code == "LiveDetectionFailed"
+    # BioID's Go PhotoVerify sample: status SUCCEEDED, the passive rejection listed, no verification level.
+    assert printed.status == 0 and not printed.live
+    assert [(e.error_code, e.message) for e in printed.errors] == [("RejectedByPassiveLiveDetection", PASSIVE)]
+    assert printed.verification_level == Level.Value("NOT_RECOGNIZED") and printed.verification_score == 0
     with pytest.raises(grpc.RpcError) as error:
         live("PhotoVerify", bws.PhotoVerifyRequest(live_images=images("obama_1.jpg")))
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "photo" in error.value.details()

@@ -21,6 +21,7 @@ def test_environment_overrides_with_types():
 @pytest.mark.parametrize("env, message", [({"BWS_GRPC_PORT": "x"}, "BWS_GRPC_PORT"),
                                           ({"BWS_VERIFY_THRESHOLD": "1.5"}, "BWS_VERIFY_THRESHOLD"),
                                           ({"BWS_PAD": "maybe"}, "BWS_PAD"),
+                                          ({"BWS_MULTIPLE_FACES": "largest"}, "BWS_MULTIPLE_FACES"),
                                           ({"BWS_PARTITION_BUCKETS": "0"}, "BWS_PARTITION_BUCKETS"),
                                           ({"BWS_ENGINE_JOB_SECONDS": "0"}, "BWS_ENGINE_JOB_SECONDS"),
                                           ({"BWS_ENGINE_VIDEO_JOB_SECONDS": "-1"}, "BWS_ENGINE_VIDEO_JOB_SECONDS"),
@@ -33,8 +34,9 @@ def test_bad_values_name_the_variable(env, message):
 def test_security_settings():
     settings = Settings.from_env({"BWS_METRICS_PORT": "9464", "BWS_METRICS_TOKEN": "t" * 16})
     assert settings.metrics_port == 9464 and "t" * 16 not in repr(settings)
-    assert settings.max_token_lifetime_seconds == 3600 and Settings.from_env({}).metrics_port is None
-    for env, message in [({"BWS_EXTENSION_TOKEN_SECONDS": "7200"}, "BWS_MAX_TOKEN_LIFETIME_SECONDS"),
+    assert settings.max_token_lifetime_seconds == 24 * 3600 and Settings.from_env({}).metrics_port is None
+    assert settings.max_extension_token_lifetime_seconds == 3600
+    for env, message in [({"BWS_EXTENSION_TOKEN_SECONDS": "7200"}, "BWS_MAX_EXTENSION_TOKEN_LIFETIME_SECONDS"),
                          ({"BWS_METRICS_TOKEN": "short"}, "BWS_METRICS_TOKEN"),
                          ({"BWS_MAX_BODY_BYTES_IN_FLIGHT": "0"}, "BWS_MAX_BODY_BYTES_IN_FLIGHT")]:
         with pytest.raises(ValueError, match=message):
@@ -81,3 +83,10 @@ def test_a_deployment_chooses_the_passive_models_fusion_and_threshold():
         engine_options(Settings.from_env({"BWS_PAD_FUSION": "vote"}))
     with pytest.raises(ValueError, match="BWS_PAD_THRESHOLD must lie strictly between 0 and 1"):
         Settings.from_env({"BWS_PAD_THRESHOLD": "1"})
+
+
+def test_multiple_faces_refuses_by_default_and_reaches_the_engine():
+    from gateway.app import engine_options
+
+    assert engine_options(Settings.from_env({})).multiple_faces == "refuse"
+    assert engine_options(Settings.from_env({"BWS_MULTIPLE_FACES": "primary"})).multiple_faces == "primary"
