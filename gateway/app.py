@@ -127,7 +127,8 @@ class App:
         await self.store.ping()  # an unreachable Redis fails the start before anything listens
         self.metrics.watch(lambda: self.pool.in_flight, self.index.sizes)
         # One budget for the bytes of requests held at once, over REST, /extension/ and gRPC alike.
-        self.budget = ByteBudget(self.settings.max_body_bytes_in_flight, max(MAX_BODY_BYTES, MAX_MESSAGE_BYTES))
+        self.budget = ByteBudget(self.settings.max_body_bytes_in_flight, max(MAX_BODY_BYTES, MAX_MESSAGE_BYTES),
+                                 self.settings.request_receive_seconds)
         self._loopback_secret = secrets.token_urlsafe(32)
         self.grpc_server = build_server(self.recognition, self.liveness, self.authenticator, self.settings.version,
                                         self.health, self.metrics.observe_call, self.budget, self._loopback_secret,

@@ -63,6 +63,9 @@ class Settings:
     # RESOURCE_EXHAUSTED with a retry hint. At least MAX_MESSAGE_BYTES.
     max_body_bytes_in_flight: int = 256 * 1024 * 1024
     budget_wait_seconds: float = 2.0  # how long a gRPC call may wait for room in that budget before it is refused
+    # A gRPC call's message, an HTTP request's body, must have arrived this long after its bytes were held; then the
+    # call is refused (DEADLINE_EXCEEDED / 408, the connection closed) and its hold released.
+    request_receive_seconds: float = 60.0
     # /metrics on its own port (the main HTTP port then answers 404); None: on the main port.
     metrics_port: int | None = None
     # Bearer token /metrics requires when set; without port and token the main port shows no per-tenant series.
@@ -107,6 +110,8 @@ class Settings:
             raise ValueError("BWS_MAX_ENGINE_JOBS_PER_CLIENT must be 0 (the number of workers) or more")
         if self.engine_job_seconds <= 0 or self.engine_video_job_seconds <= 0:
             raise ValueError("BWS_ENGINE_JOB_SECONDS and BWS_ENGINE_VIDEO_JOB_SECONDS must be positive")
+        if self.request_receive_seconds <= 0:
+            raise ValueError("BWS_REQUEST_RECEIVE_SECONDS must be positive")
         if self.budget_wait_seconds < 0:
             raise ValueError("BWS_BUDGET_WAIT_SECONDS must be 0 or more")
         if self.http_idle_seconds <= 0:

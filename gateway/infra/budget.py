@@ -41,9 +41,12 @@ class Hold:
 
 
 class ByteBudget:
-    def __init__(self, total: int, largest: int) -> None:
+    def __init__(self, total: int, largest: int, receive_seconds: float = 60.0) -> None:
         self.total = total
         self.largest = largest  # the largest single request (HTTP body or gRPC message)
+        # A request whose body or message has not all arrived this long after its hold was taken is refused and
+        # its hold released: a caller that never sends cannot keep its share.
+        self.receive_seconds = receive_seconds
         self.per_client = max(largest, total // 2)
         self.in_use = 0
         self._by_client: dict[str, int] = {}

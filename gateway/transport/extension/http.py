@@ -87,7 +87,10 @@ def add_routes(app: web.Application, flow: ExtensionFlow, budget: ByteBudget) ->
             return _json(429, {"Accepted": False, "Error": "TooManyRequests", "Message": str(error)},
                          {"Retry-After": str(error.retry_after)})
         except BodyError as error:
-            return _json(error.status, {"Accepted": False, "Error": "InvalidSample", "Message": str(error)})
+            response = _json(error.status, {"Accepted": False, "Error": "InvalidSample", "Message": str(error)})
+            if error.close:
+                response.force_close()
+            return response
         except UploadRefused as error:
             headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
             return _json(error.status, {"Accepted": False, "Error": error.code, "Message": error.message}, headers)

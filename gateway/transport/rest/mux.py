@@ -95,8 +95,12 @@ class Transcoder:
             retry = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
             return error_response(grpc_code(exc.kind), exc.message, retry)
         except BodyError as exc:
-            code = grpc.StatusCode.RESOURCE_EXHAUSTED if exc.status == 413 else grpc.StatusCode.INVALID_ARGUMENT
-            return error_response(code, str(exc), None, exc.status)
+            code = {413: grpc.StatusCode.RESOURCE_EXHAUSTED, 408: grpc.StatusCode.DEADLINE_EXCEEDED}.get(
+                exc.status, grpc.StatusCode.INVALID_ARGUMENT)
+            response = error_response(code, str(exc), None, exc.status)
+            if exc.close:
+                response.force_close()
+            return response
         except marshal.BadRequest as exc:
             return error_response(grpc_code(ErrorKind.INVALID_ARGUMENT), str(exc))
 
