@@ -132,7 +132,7 @@ class App:
         self._loopback_secret = secrets.token_urlsafe(32)
         self.grpc_server = build_server(self.recognition, self.liveness, self.authenticator, self.settings.version,
                                         self.health, self.metrics.observe_call, self.budget, self._loopback_secret,
-                                        self.settings.budget_wait_seconds)
+                                        self.settings.budget_wait_seconds, self.settings.grpc_message_reserve_bytes)
         address = f"{self.settings.bind_host}:{self.settings.grpc_port}"
         tls = tls_files(self.settings)
         # The HTTP context is built first: it reports unreadable PEM files clearly.

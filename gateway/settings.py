@@ -62,6 +62,10 @@ class Settings:
     # before they are received, until their calls end; one client holds at most half. Over it: 429 /
     # RESOURCE_EXHAUSTED with a retry hint. At least MAX_MESSAGE_BYTES.
     max_body_bytes_in_flight: int = 256 * 1024 * 1024
+    # What a gRPC call holds of that budget before its message arrives (then the message's size: a larger message
+    # without room is refused). grpc may buffer up to 64 MiB for each call receiving meanwhile: the calls receiving
+    # at once are at most the budget over this, so the process stays within (budget / reserve) x 64 MiB of them.
+    grpc_message_reserve_bytes: int = 16 * 1024 * 1024
     budget_wait_seconds: float = 2.0  # how long a gRPC call may wait for room in that budget before it is refused
     # A gRPC call's message, an HTTP request's body, must have arrived this long after its bytes were held; then the
     # call is refused (DEADLINE_EXCEEDED / 408, the connection closed) and its hold released.
@@ -99,6 +103,8 @@ class Settings:
                      "max_sample_bytes_per_application", "max_jpeg_scans"):
             if getattr(self, name) < 1:
                 raise ValueError(f"BWS_{name.upper()} must be at least 1")
+        if not 1 <= self.grpc_message_reserve_bytes <= MAX_MESSAGE_BYTES:
+            raise ValueError(f"BWS_GRPC_MESSAGE_RESERVE_BYTES must be 1 to {MAX_MESSAGE_BYTES}")
         if self.max_body_bytes_in_flight < MAX_MESSAGE_BYTES:
             raise ValueError(f"BWS_MAX_BODY_BYTES_IN_FLIGHT must be at least {MAX_MESSAGE_BYTES} (the largest gRPC "
                              "message)")

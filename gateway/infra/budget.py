@@ -34,6 +34,17 @@ class Hold:
             self.budget._take(self.client, size - self.size)
             self.size = size
 
+    def resize(self, size: int) -> None:
+        """To what the request turned out to be: down, or up if there is room (else OverBudget, unchanged)."""
+        if self.released or size <= self.size:
+            self.shrink(size)
+            return
+        refusal = self.budget._refusal(size - self.size, self.client)
+        if refusal:
+            raise refusal
+        self.budget._take(self.client, size - self.size)
+        self.size = size
+
     def release(self) -> None:
         if not self.released:
             self.released = True

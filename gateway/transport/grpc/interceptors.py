@@ -211,20 +211,26 @@ def _unheld(handler, behavior: Behavior):
 
 
 def _holding(handler, behavior: Behavior, hold: Hold):
-    """The handler running `behavior` with the call's message counted in `hold` (the largest message, taken before
-    the message is read): it reads the message itself, refusing the call (DEADLINE_EXCEEDED) when the message
-    has not arrived within the budget's receive time; the hold shrinks to the message's size when it arrives and
-    is released when the call ends (or, for a call whose handler never runs, when the handler is dropped)."""
+    """The handler running `behavior` with the call's message counted in `hold` (the reserve, taken before the
+    message is read): it reads the message itself, refusing the call (DEADLINE_EXCEEDED) when the message has
+    not arrived within the budget's receive time; the hold becomes the message's size when it arrives (a larger
+    message without room is refused, RESOURCE_EXHAUSTED) and is released when the call ends (or, for a call whose
+    handler never runs, when the handler is dropped)."""
     deserialize = handler.request_deserializer
 
     def counted(data: bytes):
-        hold.shrink(len(data))
+        try:
+            hold.resize(len(data))
+        except OverBudget as refusal:
+            return refusal  # raised by `held`: a deserializer's exception would be an opaque error
         return deserialize(data) if deserialize else data
     weakref.finalize(counted, hold.release)
 
     async def held(requests, context):
         try:
             request = await first_message(requests, hold.budget.receive_seconds)
+            if isinstance(request, OverBudget):
+                raise request
             return await behavior(decoded(request), context)
         finally:
             hold.release()
@@ -255,11 +261,11 @@ def _value(metadata, key: str) -> str | None:
 class AuthInterceptor(grpc.aio.ServerInterceptor):
     """Authenticates each call once, before its message is read, then binds the call to its client."""
 
-    def __init__(self, authenticator: Authenticator, budget: ByteBudget | None = None, message_limit: int = 0,
+    def __init__(self, authenticator: Authenticator, budget: ByteBudget | None = None, reserve: int = 0,
                  loopback_secret: str | None = None, receive_wait: float = RECEIVE_WAIT_SECONDS) -> None:
         self.authenticator = authenticator
         self.budget = budget
-        self.message_limit = message_limit
+        self.reserve = reserve  # bytes held for a message before it arrives
         self.loopback_secret = loopback_secret.encode() if loopback_secret else None
         self.receive_wait = receive_wait
 
@@ -285,8 +291,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
     async def intercept_service(self, continuation, handler_call_details):
         """A call whose authorization metadata is refused is answered before its message is read: an
         unauthenticated caller cannot make the service receive (and hold) 64 MB messages. An authenticated
-        call's message is received only once its client has room for the largest message in the byte
-        budget (waiting a little for it); otherwise RESOURCE_EXHAUSTED with a retry hint, unread."""
+        call's message is received only once its client has room for the reserve in the byte budget (waiting a
+        little for it); otherwise RESOURCE_EXHAUSTED with a retry hint, unread."""
         handler = await continuation(handler_call_details)
         method = handler_call_details.method
         if handler is None or handler.unary_unary is None or not method.startswith(BWS_SERVICE_PREFIX):
@@ -301,7 +307,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         if self.budget is None or from_loopback:
             return _unheld(handler, behavior)
         try:
-            hold = await self.budget.hold_within(self.message_limit, client.client_id, self.receive_wait)
+            hold = await self.budget.hold_within(self.reserve, client.client_id, self.receive_wait)
         except OverBudget as exc:
             return _refusal_handler(handler, exc)
         return _holding(handler, behavior, hold)

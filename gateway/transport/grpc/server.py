@@ -29,10 +29,10 @@ REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
 def build_server(recognition: FaceRecognition, liveness: Liveness, authenticator: Authenticator, version: str,
                  health_servicer: health.aio.HealthServicer, on_call=lambda *_: None,
                  budget: ByteBudget | None = None, loopback_secret: str | None = None,
-                 budget_wait: float = RECEIVE_WAIT_SECONDS) -> grpc.aio.Server:
+                 budget_wait: float = RECEIVE_WAIT_SECONDS, reserve: int = MAX_MESSAGE_BYTES) -> grpc.aio.Server:
     """With a budget, each call's message is held in it (the REST transcoder's calls, which carry the loopback
     secret, are held on the HTTP side)."""
-    auth = AuthInterceptor(authenticator, budget, MAX_MESSAGE_BYTES, loopback_secret, budget_wait)
+    auth = AuthInterceptor(authenticator, budget, reserve, loopback_secret, budget_wait)
     public = [PublicInterceptor(budget, budget_wait)] if budget is not None else []
     server = grpc.aio.server(
         interceptors=[MetadataInterceptor(version, on_call), ErrorInterceptor(), auth, *public],
