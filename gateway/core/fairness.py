@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from gateway.engine import EnginePool, EngineUnavailable
-from gateway.engine.images import check_headers
+from gateway.engine.images import JPEG_START, PNG_SIGNATURE, check_headers
+from gateway.engine.jpeg import frame_pixels
 from gateway.engine.types import ImageLimits, InvalidImage
 from gateway.core.errors import InvalidArgument, Unavailable
 from gateway.core.tenancy import current_tenant
@@ -27,11 +28,18 @@ from gateway.core.tenancy import current_tenant
 def image_pixels(data: bytes) -> int:
     """Width x height from the image's header; 0 when the bytes are no image or
     a single image over the per-image limit: the worker reports those, with
-    the reason, from the header too."""
+    the reason, from the header too. This runs in the event loop: JPEG and PNG sizes come from bounded walks of
+    their headers, never Pillow's parsers (a JPEG's metadata segments are parsed in Python)."""
     try:
         check_headers(data)  # bounded: Pillow's header parser alone would run here, in the event loop
     except InvalidImage:
         return 0
+    if data.startswith(JPEG_START):
+        return frame_pixels(data)
+    if data.startswith(PNG_SIGNATURE):
+        if data[12:16] != b"IHDR":
+            return 0
+        return int.from_bytes(data[16:20], "big") * int.from_bytes(data[20:24], "big")
     try:
         with Image.open(io.BytesIO(data), formats=list(ImageLimits().formats)) as image:
             width, height = image.size

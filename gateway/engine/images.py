@@ -12,8 +12,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from gateway.engine.jpeg import ScanGate, check_header, check_scans
 from gateway.engine.types import ImageLimits, InvalidImage
 
-_JPEG = b"\xff\xd8\xff"
-_PNG = b"\x89PNG\r\n\x1a\n"
+JPEG_START = b"\xff\xd8\xff"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Pillow parses a PNG's chunks up to the first IDAT one by one in Python: millions of empty chunks held it for
 # seconds. Photos have a handful (IHDR, sRGB, gAMA, pHYs, iCCP, a few tEXt).
 MAX_PNG_CHUNKS_BEFORE_DATA = 1000
@@ -22,10 +22,10 @@ MAX_PNG_CHUNKS_BEFORE_DATA = 1000
 def check_headers(data: bytes) -> None:
     """Bounded walks of the headers Pillow would parse, before it does (also in
     the service process, where the pixel budget reads them)."""
-    if data.startswith(_JPEG):
+    if data.startswith(JPEG_START):
         check_header(data)
-    elif data.startswith(_PNG):
-        position, chunks = len(_PNG), 0
+    elif data.startswith(PNG_SIGNATURE):
+        position, chunks = len(PNG_SIGNATURE), 0
         while position + 8 <= len(data) and data[position + 4:position + 8] != b"IDAT":
             chunks += 1
             if chunks > MAX_PNG_CHUNKS_BEFORE_DATA:
