@@ -26,7 +26,7 @@ from gateway.engine import (ENCODER_VERSION, EngineOptions, EnginePool, ImageLim
                             VideoLimits)
 from gateway.infra.store_outage import STORE_OUTAGE
 from gateway.transport.extension.flow import ExtensionFlow
-from gateway.core.fairness import FairEngine
+from gateway.core.fairness import FairEngine, jobs_per_client
 from gateway.infra.files import read_small_file, write_private
 from gateway.core.liveness import Liveness
 from gateway.infra.metrics import Metrics
@@ -295,7 +295,7 @@ def create_app(settings: Settings) -> App:
     pool = EnginePool(settings.workers or None, options,
                       JobLimits(settings.engine_job_seconds, settings.engine_video_job_seconds))
     sync = IndexSync(store, index, ENCODER_VERSION, settings.index_poll_seconds)
-    engine = FairEngine(pool, settings.max_engine_jobs_per_client or pool.workers)
+    engine = FairEngine(pool, jobs_per_client(settings.max_engine_jobs_per_client, pool.workers))
     recognition = FaceRecognition(settings, engine, store, sync)
     liveness = Liveness(settings, engine)
     samples = SampleStore(store.redis, store.keys, max_token_bytes=settings.max_sample_bytes_per_token,

@@ -33,7 +33,9 @@ class Settings:
     max_image_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 40_000_000
     max_pixels_per_call: int = 60_000_000  # all images of one call together, from their headers
-    max_engine_jobs_per_client: int = 0  # one client's jobs at the engine workers at once; 0: the number of workers
+    # One client's jobs at the engine workers at once; 0: all workers but one (at least one), so another client
+    # always finds a worker free of the first.
+    max_engine_jobs_per_client: int = 0
     # One engine job's time limit: past it the job is abandoned, its worker replaced, the call refused.
     engine_job_seconds: float = 30.0  # an image (decoded and analysed), or a template's stored thumbnails
     engine_video_job_seconds: float = 120.0  # a video: every frame decoded, a few analysed
@@ -113,7 +115,7 @@ class Settings:
         if self.metrics_token is not None and len(self.metrics_token) < 16:
             raise ValueError("BWS_METRICS_TOKEN must be at least 16 characters")
         if self.max_engine_jobs_per_client < 0:
-            raise ValueError("BWS_MAX_ENGINE_JOBS_PER_CLIENT must be 0 (the number of workers) or more")
+            raise ValueError("BWS_MAX_ENGINE_JOBS_PER_CLIENT must be 0 (all workers but one) or more")
         if self.engine_job_seconds <= 0 or self.engine_video_job_seconds <= 0:
             raise ValueError("BWS_ENGINE_JOB_SECONDS and BWS_ENGINE_VIDEO_JOB_SECONDS must be positive")
         if self.request_receive_seconds <= 0:

@@ -55,6 +55,12 @@ def check_pixel_budget(images: list[bytes], budget: int) -> None:
                               f"the budget of {budget / 1e6:.1f} megapixels per call (BWS_MAX_PIXELS_PER_CALL)")
 
 
+def jobs_per_client(setting: int, workers: int) -> int:
+    """BWS_MAX_ENGINE_JOBS_PER_CLIENT, or by default all workers but one (at least one): one client flooding the
+    engine leaves a worker to the others."""
+    return setting or max(1, workers - 1)
+
+
 @dataclass
 class _Slots:
     semaphore: asyncio.Semaphore
