@@ -3,15 +3,17 @@
     bws:{s/p}:ext:<token id>:samples   hash: index -> sealed (tag, image), lives as long as the token
     bws:{s/p}:ext:<token id>:tries     counter of task calls
     bws:{s/p}:ext:<token id>:result    JSON of the last task's result
-    bws:{s/p}:ext-bytes:<app id>       bytes of the application's stored samples, lives as long as the
-                                       longest-lived of them
+    bws:{s/p}:ext-bytes:<app id>       bytes of the application's stored samples,
+    bws:{s/p}:ext-shares:<app id>      hash: token id -> its bytes of them,
+    bws:{s/p}:ext-expiry:<app id>      sorted set: token id by when its samples expire; the three live as long
+                                       as the longest-lived samples
 
 Samples are face images: they are encrypted like enhanced templates, bound to
 the token and index. `take` reads and deletes them in one transaction, so a
 sample can never serve two task calls. The bytes a token and an application
-keep are capped; the application's counter is lowered when samples are taken
-and otherwise kept until its own expiry, so it never counts less than is
-stored (samples that expired with their token still count until then). Every
+keep are capped; the application's counter is lowered when samples are taken,
+and by the share of every token whose samples have expired (checked at each
+upload), so it counts what is stored: never less, and expired samples not for long. Every
 key here carries a TTL, templates none: a Redis `volatile-*` eviction policy
 can only ever evict these.
 """
@@ -26,9 +28,33 @@ from redis.asyncio import Redis
 from templates_store.bcid import PartitionId
 from templates_store.crypto import KeyRing
 
-# KEYS: samples, application bytes. ARGV: index, sealed sample, max samples, ttl ms, max token bytes, max
-# application bytes. Hash field lengths are read with HSTRLEN: the samples themselves are not copied.
-_ADD = """
+# The application's bytes: a total, each token's share of it, and when each token's samples expire; shares of
+# tokens past their expiry (at most 100 a call: the work stays bounded) are taken off the total first, so samples
+# that expired with their token stop counting. Time is the server's.
+_EXPIRE_SHARES = """
+local now_ms = function()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local expire_shares = function(total_key, shares_key, expiry_key, now)
+  local gone = redis.call('ZRANGEBYSCORE', expiry_key, '-inf', now, 'LIMIT', 0, 100)
+  local freed = 0
+  for _, token in ipairs(gone) do
+    freed = freed + tonumber(redis.call('HGET', shares_key, token) or '0')
+    redis.call('HDEL', shares_key, token)
+    redis.call('ZREM', expiry_key, token)
+  end
+  if freed > 0 and redis.call('DECRBY', total_key, freed) <= 0 then
+    redis.call('DEL', total_key)
+  end
+end
+"""
+# KEYS: samples, application bytes, application shares, application expiries. ARGV: index, sealed sample, max
+# samples, ttl ms, max token bytes, max application bytes, token id. Hash field lengths are read with HSTRLEN: the
+# samples themselves are not copied.
+_ADD = _EXPIRE_SHARES + """
+local now = now_ms()
+expire_shares(KEYS[2], KEYS[3], KEYS[4], now)
 local replaced = redis.call('HSTRLEN', KEYS[1], ARGV[1])
 if replaced == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then
   return -1
@@ -47,12 +73,17 @@ end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('INCRBY', KEYS[2], size - replaced)
-if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[4]) then
-  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('HINCRBY', KEYS[3], ARGV[7], size - replaced)
+redis.call('ZADD', KEYS[4], now + tonumber(ARGV[4]), ARGV[7])
+for i = 2, 4 do
+  if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[4]) then
+    redis.call('PEXPIRE', KEYS[i], ARGV[4])
+  end
 end
 return redis.call('HLEN', KEYS[1])
 """
-# KEYS: samples, application bytes. The samples, removed, and the application's counter lowered by their size.
+# KEYS: samples, application bytes, shares, expiries. ARGV: token id. The samples, removed, and the application's
+# counts lowered by their size.
 _TAKE = """
 local stored = redis.call('HGETALL', KEYS[1])
 redis.call('DEL', KEYS[1])
@@ -60,6 +91,8 @@ local size = 0
 for i = 2, #stored, 2 do
   size = size + string.len(stored[i])
 end
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
 if size > 0 and redis.call('EXISTS', KEYS[2]) == 1 and redis.call('DECRBY', KEYS[2], size) <= 0 then
   redis.call('DEL', KEYS[2])
 end
@@ -107,8 +140,9 @@ class SampleStore:
         return f"bws:{{{partition}}}:ext:{token_id}:{what}"
 
     @staticmethod
-    def _application_key(partition: PartitionId, app_id: str) -> str:
-        return f"bws:{{{partition}}}:ext-bytes:{app_id}"
+    def _application_keys(partition: PartitionId, app_id: str) -> list[str]:
+        """The application's bytes, each token's share of them, and when each token's samples expire."""
+        return [f"bws:{{{partition}}}:ext-{what}:{app_id}" for what in ("bytes", "shares", "expiry")]
 
     @staticmethod
     def _aad(token_id: str, index: int) -> bytes:
@@ -121,9 +155,9 @@ class SampleStore:
         sealed = self.keys.seal(struct.pack("<H", len(encoded_tag)) + encoded_tag + image,
                                 self._aad(token_id, index))
         count = await self._add(keys=[self._key(partition, token_id, "samples"),
-                                      self._application_key(partition, app_id)],
+                                      *self._application_keys(partition, app_id)],
                                 args=[index, sealed, self.max_samples, max(1, ttl_ms), self.max_token_bytes,
-                                      self.max_application_bytes])
+                                      self.max_application_bytes, token_id])
         if count == -1:
             raise TooManySamples(f"at most {self.max_samples} samples per token")
         if count == -2:
@@ -136,7 +170,7 @@ class SampleStore:
     async def take(self, partition: PartitionId, app_id: str, token_id: str) -> list[Sample]:
         """Every stored sample, ordered by index, removed from storage in the same transaction."""
         flat = await self._take(keys=[self._key(partition, token_id, "samples"),
-                                      self._application_key(partition, app_id)])
+                                      *self._application_keys(partition, app_id)], args=[token_id])
         samples = []
         for raw_index, sealed in zip(flat[::2], flat[1::2]):
             index = int(raw_index)
