@@ -299,7 +299,8 @@ def create_app(settings: Settings) -> App:
     recognition = FaceRecognition(settings, engine, store, sync)
     liveness = Liveness(settings, engine)
     samples = SampleStore(store.redis, store.keys, max_token_bytes=settings.max_sample_bytes_per_token,
-                          max_application_bytes=settings.max_sample_bytes_per_application)
+                          max_application_bytes=settings.max_sample_bytes_per_application,
+                          max_token_pixels=settings.max_pixels_per_call)
     extension = ExtensionFlow(clients, recognition, liveness, samples, settings.extension_token_seconds,
                               max_token_lifetime=settings.max_token_lifetime_seconds)
     authenticator = Authenticator(clients, settings.jwt_leeway_seconds, settings.max_token_lifetime_seconds)

@@ -1,6 +1,8 @@
 """Short-lived state of the BWS 2 token flow, per token, in Redis.
 
     bws:{s/p}:ext:<token id>:samples   hash: index -> sealed (tag, image), lives as long as the token
+    bws:{s/p}:ext:<token id>:pixels    hash: index -> the sample's pixels (the token's samples, together, stay
+                                       within one task's pixel budget)
     bws:{s/p}:ext:<token id>:tries     counter of task calls
     bws:{s/p}:ext:<token id>:result    JSON of the last task's result
     bws:{s/p}:ext-bytes:<app id>       bytes of the application's stored samples,
@@ -49,15 +51,26 @@ local expire_shares = function(total_key, shares_key, expiry_key, now)
   end
 end
 """
-# KEYS: samples, application bytes, application shares, application expiries. ARGV: index, sealed sample, max
-# samples, ttl ms, max token bytes, max application bytes, token id. Hash field lengths are read with HSTRLEN: the
-# samples themselves are not copied.
+# KEYS: samples, application bytes, application shares, application expiries, the samples' pixels. ARGV: index,
+# sealed sample, max samples, ttl ms, max token bytes, max application bytes, token id, the sample's pixels, max
+# pixels of the token's samples (one task's). Hash field lengths are read with HSTRLEN: the samples themselves are
+# not copied.
 _ADD = _EXPIRE_SHARES + """
 local now = now_ms()
 expire_shares(KEYS[2], KEYS[3], KEYS[4], now)
 local replaced = redis.call('HSTRLEN', KEYS[1], ARGV[1])
 if replaced == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then
   return -1
+end
+local pixels = tonumber(ARGV[8])
+local counted = redis.call('HGETALL', KEYS[5])
+for i = 1, #counted, 2 do
+  if counted[i] ~= ARGV[1] then
+    pixels = pixels + tonumber(counted[i + 1])
+  end
+end
+if pixels > tonumber(ARGV[9]) then
+  return -4
 end
 local size = string.len(ARGV[2])
 local token_bytes = size - replaced
@@ -72,6 +85,8 @@ if tonumber(redis.call('GET', KEYS[2]) or '0') + size - replaced > tonumber(ARGV
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('HSET', KEYS[5], ARGV[1], ARGV[8])
+redis.call('PEXPIRE', KEYS[5], ARGV[4])
 redis.call('INCRBY', KEYS[2], size - replaced)
 redis.call('HINCRBY', KEYS[3], ARGV[7], size - replaced)
 redis.call('ZADD', KEYS[4], now + tonumber(ARGV[4]), ARGV[7])
@@ -82,11 +97,11 @@ for i = 2, 4 do
 end
 return redis.call('HLEN', KEYS[1])
 """
-# KEYS: samples, application bytes, shares, expiries. ARGV: token id. The samples, removed, and the application's
-# counts lowered by their size.
+# KEYS: samples, application bytes, shares, expiries, the samples' pixels. ARGV: token id. The samples, removed,
+# and the application's counts lowered by their size.
 _TAKE = """
 local stored = redis.call('HGETALL', KEYS[1])
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[5])
 local size = 0
 for i = 2, #stored, 2 do
   size = size + string.len(stored[i])
@@ -117,6 +132,10 @@ class ApplicationSampleBytes(SampleRefused):
     reason = "application"
 
 
+class TokenSamplePixels(SampleRefused):
+    reason = "pixels"
+
+
 @dataclass(frozen=True)
 class Sample:
     index: int
@@ -126,12 +145,13 @@ class Sample:
 
 class SampleStore:
     def __init__(self, redis: Redis, keys: KeyRing, max_samples: int = 10, max_token_bytes: int = 40 << 20,
-                 max_application_bytes: int = 256 << 20) -> None:
+                 max_application_bytes: int = 256 << 20, max_token_pixels: int = 60_000_000) -> None:
         self.redis = redis
         self.keys = keys
         self.max_samples = max_samples
         self.max_token_bytes = max_token_bytes
         self.max_application_bytes = max_application_bytes
+        self.max_token_pixels = max_token_pixels  # what one task may analyse: its samples together
         self._add = redis.register_script(_ADD)
         self._take = redis.register_script(_TAKE)
 
@@ -149,19 +169,24 @@ class SampleStore:
         return f"bws-sample|{token_id}|{index}".encode()
 
     async def add(self, partition: PartitionId, app_id: str, token_id: str, index: int, tag: str, image: bytes,
-                  ttl_ms: int) -> int:
-        """Stores a sample (replacing one with the same index) within the caps; the number now stored."""
+                  ttl_ms: int, pixels: int = 0) -> int:
+        """Stores a sample of `pixels` (replacing one with the same index) within the caps; the number now
+        stored."""
         encoded_tag = tag.encode()
         sealed = self.keys.seal(struct.pack("<H", len(encoded_tag)) + encoded_tag + image,
                                 self._aad(token_id, index))
         count = await self._add(keys=[self._key(partition, token_id, "samples"),
-                                      *self._application_keys(partition, app_id)],
+                                      *self._application_keys(partition, app_id),
+                                      self._key(partition, token_id, "pixels")],
                                 args=[index, sealed, self.max_samples, max(1, ttl_ms), self.max_token_bytes,
-                                      self.max_application_bytes, token_id])
+                                      self.max_application_bytes, token_id, pixels, self.max_token_pixels])
         if count == -1:
             raise TooManySamples(f"at most {self.max_samples} samples per token")
         if count == -2:
             raise TokenSampleBytes(f"at most {self.max_token_bytes} bytes of samples per token")
+        if count == -4:
+            raise TokenSamplePixels(f"the token's samples would hold more than {self.max_token_pixels / 1e6:.1f} "
+                                    "megapixels in all, what one task may analyse (BWS_MAX_PIXELS_PER_CALL)")
         if count == -3:
             raise ApplicationSampleBytes(f"the application keeps {self.max_application_bytes} bytes of samples "
                                          "already: retry when its tokens' samples are used or expired")
@@ -170,7 +195,8 @@ class SampleStore:
     async def take(self, partition: PartitionId, app_id: str, token_id: str) -> list[Sample]:
         """Every stored sample, ordered by index, removed from storage in the same transaction."""
         flat = await self._take(keys=[self._key(partition, token_id, "samples"),
-                                      *self._application_keys(partition, app_id)], args=[token_id])
+                                      *self._application_keys(partition, app_id),
+                                      self._key(partition, token_id, "pixels")], args=[token_id])
         samples = []
         for raw_index, sealed in zip(flat[::2], flat[1::2]):
             index = int(raw_index)
