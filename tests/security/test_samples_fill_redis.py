@@ -1,8 +1,8 @@
 """Attack: an end user with capture tokens fills Redis through /extension/upload. The whole upload used to be
 stored, bytes after the image's end included (a photo plus 19 MiB of zeros: 19 MiB in Redis per sample), and
 nothing capped what one token or one application keeps. Now only the image file is kept (up to its end: JPEG
-EOI, PNG IEND, BMP and WebP their declared size), and the bytes of samples per token and per application are
-capped (413 / 429 with a JSON answer)."""
+EOI, PNG IEND, a BMP its pixel array, a WebP its image chunks), and the bytes of samples per token and per
+application are capped (413 / 429 with a JSON answer)."""
 from __future__ import annotations
 
 import io
