@@ -34,7 +34,7 @@ from gateway.core.recognition import FaceRecognition
 from gateway.infra.budget import ByteBudget
 from gateway.transport.rest.bodies import MAX_BODY_BYTES
 from gateway.infra.reload import Reloader, WatchedFile
-from gateway.transport.http_app import build_http_app, build_metrics_app
+from gateway.transport.http_app import HttpRunner, build_http_app, build_metrics_app
 from gateway.transport.rest.mux import Transcoder
 from gateway.transport.openapi.document import openapi_document
 from bws_proto.transcoding.routes import routes_of
@@ -186,7 +186,7 @@ class App:
                 build_metrics_app(self.settings, self.metrics), self.settings.metrics_port, self._http_tls)
 
     async def _serve(self, http_app: web.Application, port: int, ssl_context=None) -> tuple[web.AppRunner, int]:
-        runner = web.AppRunner(http_app, access_log=None, shutdown_timeout=self.settings.grace_seconds,
+        runner = HttpRunner(http_app, access_log=None, shutdown_timeout=self.settings.grace_seconds,
                                keepalive_timeout=self.settings.http_idle_seconds)
         await runner.setup()
         site = web.TCPSite(runner, self.settings.bind_host, port, ssl_context=ssl_context)
