@@ -3,21 +3,24 @@
     bws:{s/p}:ext:<token id>:samples   hash: index -> sealed (tag, image), lives as long as the token
     bws:{s/p}:ext:<token id>:pixels    hash: index -> the sample's pixels (the token's samples, together, stay
                                        within one task's pixel budget)
-    bws:{s/p}:ext:<token id>:tries     counter of task calls
     bws:{s/p}:ext:<token id>:result    JSON of the last task's result
-    bws:{s/p}:ext-bytes:<app id>       bytes of the application's stored samples,
-    bws:{s/p}:ext-shares:<app id>      hash: token id -> its bytes of them,
-    bws:{s/p}:ext-expiry:<app id>      sorted set: token id by when its samples expire; the three live as long
-                                       as the longest-lived samples
+    bws:{s/p}:ext-tries                hash: token id -> its task calls        } no TTL: entries of expired
+    bws:{s/p}:ext-tries-expiry         sorted set: token id by its expiry      } tokens are removed by the
+    bws:{s/p}:ext-bytes:<app id>       bytes of the application's samples,     } scripts that use them (a
+    bws:{s/p}:ext-shares:<app id>      hash: token id -> its bytes of them,    } hundred a call at most)
+    bws:{s/p}:ext-expiry:<app id>      sorted set: token id by when its samples expire
 
 Samples are face images: they are encrypted like enhanced templates, bound to
 the token and index. `take` reads and deletes them in one transaction, so a
 sample can never serve two task calls. The bytes a token and an application
 keep are capped; the application's counter is lowered when samples are taken,
 and by the share of every token whose samples have expired (checked at each
-upload), so it counts what is stored: never less, and expired samples not for long. Every
-key here carries a TTL, templates none: a Redis `volatile-*` eviction policy
-can only ever evict these.
+upload), so it counts what is stored: never less, and expired samples not for long.
+
+Eviction: samples, pixels and results carry a TTL, templates none, and neither do the counts that limit a
+token or an application (tries, bytes): a Redis `volatile-*` eviction policy (the compose file's
+`volatile-ttl`) can only ever evict a sample or a result, never a template, and never grant a token more tries
+or an application more bytes by dropping its count.
 """
 from __future__ import annotations
 
@@ -33,11 +36,13 @@ from templates_store.crypto import KeyRing
 # The application's bytes: a total, each token's share of it, and when each token's samples expire; shares of
 # tokens past their expiry (at most 100 a call: the work stays bounded) are taken off the total first, so samples
 # that expired with their token stop counting. Time is the server's.
-_EXPIRE_SHARES = """
+_NOW_MS = """
 local now_ms = function()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+"""
+_EXPIRE_SHARES = _NOW_MS + """
 local expire_shares = function(total_key, shares_key, expiry_key, now)
   local gone = redis.call('ZRANGEBYSCORE', expiry_key, '-inf', now, 'LIMIT', 0, 100)
   local freed = 0
@@ -90,12 +95,19 @@ redis.call('PEXPIRE', KEYS[5], ARGV[4])
 redis.call('INCRBY', KEYS[2], size - replaced)
 redis.call('HINCRBY', KEYS[3], ARGV[7], size - replaced)
 redis.call('ZADD', KEYS[4], now + tonumber(ARGV[4]), ARGV[7])
-for i = 2, 4 do
-  if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[4]) then
-    redis.call('PEXPIRE', KEYS[i], ARGV[4])
-  end
-end
 return redis.call('HLEN', KEYS[1])
+"""
+# KEYS: tries, their expiries (both the partition's). ARGV: token id, ttl ms. The token's tries, this one counted;
+# tokens past their expiry (at most 100 a call) are forgotten first.
+_COUNT_TRY = _NOW_MS + """
+local now = now_ms()
+for _, token in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100)) do
+  redis.call('HDEL', KEYS[1], token)
+  redis.call('ZREM', KEYS[2], token)
+end
+local tries = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+return tries
 """
 # KEYS: samples, application bytes, shares, expiries, the samples' pixels. ARGV: token id. The samples, removed,
 # and the application's counts lowered by their size.
@@ -154,6 +166,7 @@ class SampleStore:
         self.max_token_pixels = max_token_pixels  # what one task may analyse: its samples together
         self._add = redis.register_script(_ADD)
         self._take = redis.register_script(_TAKE)
+        self._count_try = redis.register_script(_COUNT_TRY)
 
     @staticmethod
     def _key(partition: PartitionId, token_id: str, what: str) -> str:
@@ -206,12 +219,9 @@ class SampleStore:
         return sorted(samples, key=lambda s: s.index)
 
     async def count_try(self, partition: PartitionId, token_id: str, ttl_ms: int) -> int:
-        key = self._key(partition, token_id, "tries")
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.pexpire(key, max(1, ttl_ms))
-            tries, _ = await pipe.execute()
-        return int(tries)
+        """The token's task calls, this one included. Kept without a TTL (see the module's notes)."""
+        keys = [f"bws:{{{partition}}}:ext-tries", f"bws:{{{partition}}}:ext-tries-expiry"]
+        return int(await self._count_try(keys=keys, args=[token_id, max(1, ttl_ms)]))
 
     async def put_result(self, partition: PartitionId, token_id: str, result: dict, ttl_ms: int) -> None:
         await self.redis.set(self._key(partition, token_id, "result"), json.dumps(result), px=max(1, ttl_ms))
