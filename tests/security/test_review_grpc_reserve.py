@@ -5,7 +5,6 @@ then the message's size; a larger message without room is refused (RESOURCE_EXHA
 hold given back."""
 from __future__ import annotations
 
-import threading
 import time
 
 import grpc
@@ -17,6 +16,7 @@ from bws_proto import facerecognition_pb2_grpc as fr_grpc
 from tests.conftest import face
 from tests.e2e.helpers import Caller, new_class_id
 from tests.security.own_service import own_service
+from tests.security.raw_calls import SilentCalls
 
 MB = 1 << 20
 
@@ -28,35 +28,16 @@ def reserving(tmp_path_factory, redis_server):
         yield service
 
 
-class SilentCalls:
+def silent_enrolls(service, channel: grpc.Channel, client: str, count: int) -> SilentCalls:
     """Enrolls whose messages have not arrived yet (slow uploads): each holds its bytes meanwhile."""
-
-    def __init__(self, service, channel: grpc.Channel, client: str, count: int) -> None:
-        self.stop = threading.Event()
-        call = channel.stream_unary("/bioid.services.v1.FaceRecognition/Enroll",
-                                    request_serializer=fr.FaceEnrollmentRequest.SerializeToString,
-                                    response_deserializer=fr.FaceEnrollmentResponse.FromString)
-        self.futures = [call.future(self._nothing(), metadata=service.clients[client].metadata(), timeout=60)
-                        for _ in range(count)]
-
-    def _nothing(self):
-        self.stop.wait(60)
-        return
-        yield  # sends nothing
-
-    def refused(self) -> list[str]:
-        return [f.exception().code().name for f in self.futures if f.done() and f.exception()]
-
-    def end(self) -> None:
-        self.stop.set()
-        for future in self.futures:
-            future.cancel()
+    return SilentCalls(channel, "/bioid.services.v1.FaceRecognition/Enroll", fr.FaceEnrollmentRequest.SerializeToString,
+                       fr.FaceEnrollmentResponse.FromString, service.clients[client].metadata(), count)
 
 
 def test_slow_uploads_leave_room_for_ordinary_calls(reserving):
     with reserving.channel() as channel:
-        a_slow = SilentCalls(reserving, channel, "tenant-a", 6)
-        b_slow = SilentCalls(reserving, channel, "tenant-b", 4)
+        a_slow = silent_enrolls(reserving, channel, "tenant-a", 6)
+        b_slow = silent_enrolls(reserving, channel, "tenant-b", 4)
         try:
             time.sleep(1)  # the calls have reached the server (no timing is asserted)
             assert a_slow.refused() == [] and b_slow.refused() == []
@@ -73,7 +54,7 @@ def test_a_message_larger_than_the_room_left_is_refused_when_it_arrives(reservin
                                    images=[msg.ImageData(image=face("biden_1.jpg") + b"\0" * (19 * MB))] * 3)
     with grpc.insecure_channel(reserving.grpc_target,
                                options=[("grpc.max_send_message_length", 64 * MB)]) as channel:
-        slow = SilentCalls(reserving, channel, "tenant-a", 7)  # 112 of its 128 MiB
+        slow = silent_enrolls(reserving, channel, "tenant-a", 7)  # 112 of its 128 MiB
         try:
             time.sleep(1)
             with pytest.raises(grpc.RpcError) as refused:

@@ -2,22 +2,10 @@
 middleware sees) came without X-Content-Type-Options: nosniff, which every other answer carries."""
 from __future__ import annotations
 
-import socket
-from urllib.parse import urlsplit
-
 import pytest
 
 from tests.e2e.http import request
-
-
-def raw_answer(url: str, data: bytes) -> bytes:
-    address = urlsplit(url)
-    with socket.create_connection((address.hostname, address.port), timeout=30) as connection:
-        connection.sendall(data)
-        answer = b""
-        while chunk := connection.recv(65536):
-            answer += chunk
-    return answer
+from tests.security.raw_calls import raw_answer
 
 
 @pytest.mark.parametrize("data", [b"GET /livez HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n",

@@ -13,6 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from tests.security.own_service import own_service
+from tests.security.raw_calls import SilentCalls
 from tests.security.test_bodies import _RssSampler
 
 MB = 1 << 20
@@ -95,18 +96,11 @@ def test_ordinary_health_and_reflection_calls_still_work(public):
 
 def test_probes_answer_while_the_share_is_taken(public):
     """A caller holding the share with a message that never comes does not stop the probes."""
-    stop = threading.Event()
-
-    def nothing():
-        stop.wait(30)
-        return
-        yield  # a generator that sends nothing
-
     with public.channel() as channel:
-        silent = channel.stream_stream("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-                                       request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
-                                       response_deserializer=reflection_pb2.ServerReflectionResponse.FromString)
-        held = silent(nothing(), timeout=30)
+        silent = SilentCalls(channel, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                             reflection_pb2.ServerReflectionRequest.SerializeToString,
+                             reflection_pb2.ServerReflectionResponse.FromString, streaming_response=True, timeout=30)
+        held = silent.calls[0]
         try:
             health = health_pb2_grpc.HealthStub(channel)
             for _ in range(3):
@@ -116,4 +110,4 @@ def test_probes_answer_while_the_share_is_taken(public):
             assert late.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
             assert "did not arrive within 2 s" in late.value.details()
         finally:
-            stop.set()
+            silent.stop.set()

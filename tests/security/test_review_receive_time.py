@@ -5,8 +5,6 @@ BWS_REQUEST_RECEIVE_SECONDS is now refused (DEADLINE_EXCEEDED / 408, the connect
 released: the client's next call is served."""
 from __future__ import annotations
 
-import socket
-import threading
 
 import grpc
 import pytest
@@ -14,6 +12,7 @@ import pytest
 from bws_proto import facerecognition_pb2 as fr
 from tests.e2e.helpers import Caller, new_class_id
 from tests.security.own_service import own_service
+from tests.security.raw_calls import SilentCalls, raw_answer
 
 MB = 1 << 20
 
@@ -26,30 +25,16 @@ def patient(tmp_path_factory, redis_server):
         yield service
 
 
-def silent_grpc_call(service, channel: grpc.Channel):
-    """An Enroll whose message never comes: headers, then nothing (a stream that sends no message)."""
-    stop = threading.Event()
-
-    def nothing():
-        stop.wait(60)
-        return
-        yield  # a generator that sends nothing
-
-    call = channel.stream_unary("/bioid.services.v1.FaceRecognition/Enroll",
-                                request_serializer=fr.FaceEnrollmentRequest.SerializeToString,
-                                response_deserializer=fr.FaceEnrollmentResponse.FromString)
-    future = call.future(nothing(), metadata=service.clients["tenant-a"].metadata(), timeout=30)
-    return future, stop
-
-
 def test_a_grpc_call_that_never_sends_its_message_gives_its_bytes_back(patient):
     with patient.channel() as channel:
-        silent, stop = silent_grpc_call(patient, channel)
+        silent = SilentCalls(channel, "/bioid.services.v1.FaceRecognition/Enroll",
+                             fr.FaceEnrollmentRequest.SerializeToString, fr.FaceEnrollmentResponse.FromString,
+                             patient.clients["tenant-a"].metadata(), timeout=30)
         try:
             with pytest.raises(grpc.RpcError) as refused:
-                silent.result(timeout=40)
+                silent.calls[0].result(timeout=40)
         finally:
-            stop.set()
+            silent.end()
         assert refused.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
         assert refused.value.details() == ("the request message did not arrive within 1 s "
                                            "(BWS_REQUEST_RECEIVE_SECONDS)")
@@ -58,17 +43,8 @@ def test_a_grpc_call_that_never_sends_its_message_gives_its_bytes_back(patient):
 
 def silent_http_request(service, path: str, authorization: str) -> bytes:
     """Headers announcing a 10 MB body, then nothing: what the server answers, if it answers (30 s)."""
-    host, port = service.http_url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=30) as sock:
-        sock.sendall((f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {authorization}\r\n"
-                      "Content-Type: text/plain\r\nContent-Length: 10000000\r\n\r\n").encode())
-        answer = b""
-        try:
-            while chunk := sock.recv(65536):
-                answer += chunk
-        except TimeoutError:
-            pass
-    return answer
+    return raw_answer(service.http_url, (f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: {authorization}\r\n"
+                                         "Content-Type: text/plain\r\nContent-Length: 10000000\r\n\r\n").encode())
 
 
 def test_rest_and_extension_bodies_that_never_come_are_refused_and_the_connection_closed(patient):

@@ -7,21 +7,17 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from bws_proto import bioidwebservice_pb2, bioidwebservice_pb2_grpc
 from gateway.engine.video import InvalidVideo, decode_frames
 from tests.security.hostile_files import cropped_h264_clip
+from tests.security.raw_calls import refused_video
 
 
 @pytest.mark.parametrize("width, height", [(2560, 1440), (8192, 4096)])
 def test_a_clip_cropped_far_below_its_coded_size_is_refused(service, width, height):
     clip = cropped_h264_clip(width, height)
-    with service.channel() as channel:
-        stub = bioidwebservice_pb2_grpc.BioIDWebServiceStub(channel)
-        with pytest.raises(grpc.RpcError) as refused:
-            stub.VideoLivenessDetection(bioidwebservice_pb2.VideoLivenessDetectionRequest(video=clip),
-                                        metadata=service.clients["tenant-a"].metadata(), timeout=120)
-    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    details = refused.value.details()
+    refused = refused_video(service, clip)
+    assert refused.code() == grpc.StatusCode.INVALID_ARGUMENT
+    details = refused.details()
     assert f"coded at {width}x{height} (shown as 16x16)" in details and "limit of 2073600 pixels" in details, details
 
 
