@@ -38,7 +38,7 @@ from gateway.transport.http_app import HttpRunner, build_http_app, build_metrics
 from gateway.transport.rest.mux import Transcoder
 from gateway.transport.openapi.document import openapi_document
 from bws_proto.transcoding.routes import routes_of
-from gateway.transport.grpc.server import MAX_MESSAGE_BYTES, build_server, set_serving
+from gateway.transport.grpc.server import MAX_MESSAGE_BYTES, build_server, set_alive, set_serving
 from gateway.infra.tls import grpc_credentials, http_context, tls_files
 from templates_store import KeyRing, SearchIndex, TemplateStore
 from templates_store.connection import connect
@@ -148,6 +148,7 @@ class App:
         internal = f"unix:{self._socket_dir / 'grpc.sock'}"
         self.grpc_server.add_insecure_port(internal)
         await set_serving(self.health, False)
+        await set_alive(self.health)
         self._serving = False
         await self.grpc_server.start()
         self.loopback = grpc.aio.insecure_channel(internal, options=[
@@ -302,7 +303,7 @@ def create_app(settings: Settings) -> App:
                           max_application_bytes=settings.max_sample_bytes_per_application,
                           max_token_pixels=settings.max_pixels_per_call)
     extension = ExtensionFlow(clients, recognition, liveness, samples, settings.extension_token_seconds,
-                              max_token_lifetime=settings.max_token_lifetime_seconds)
+                              max_token_lifetime=settings.max_extension_token_lifetime_seconds)
     authenticator = Authenticator(clients, settings.jwt_leeway_seconds, settings.max_token_lifetime_seconds)
     return App(settings=settings, authenticator=authenticator,
                pool=pool, store=store, index=index,

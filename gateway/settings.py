@@ -54,12 +54,16 @@ class Settings:
     video_max_bytes: int = 50 * 1024 * 1024
     video_max_seconds: float = 20.0
     extension_token_seconds: int = 600  # lifetime of BWS 2 tokens (/extension/token)
+    # BWS 2 tokens an application signs itself (with its key) that live longer (exp - iat) are refused.
+    max_extension_token_lifetime_seconds: int = 3600
     # Bytes of samples (/extension/upload, encrypted as stored) one token, and one application's tokens together,
     # may keep in Redis until a task takes them or they expire; over it the upload is refused (413, 429).
     max_sample_bytes_per_token: int = 40 * 1024 * 1024
     max_sample_bytes_per_application: int = 256 * 1024 * 1024
     jwt_leeway_seconds: int = 30
-    max_token_lifetime_seconds: int = 3600  # API JWTs and BWS tokens that live longer (exp - iat) are refused
+    # API JWTs (signed by the client) that live longer (exp - iat, and from now) are refused; BioID's BWSTools CLI
+    # signs 1000 minutes for verify and search.
+    max_token_lifetime_seconds: int = 24 * 3600
     # Bytes of requests held at once (infra/budget.py): HTTP bodies from before they are read, gRPC messages from
     # before they are received, until their calls end; one client holds at most half. Over it: 429 /
     # RESOURCE_EXHAUSTED with a retry hint. At least MAX_MESSAGE_BYTES.
@@ -100,7 +104,8 @@ class Settings:
         if not 1 <= self.partition_buckets <= 1024:
             raise ValueError("BWS_PARTITION_BUCKETS must be 1 to 1024")
         for name in ("search_top_n", "search_max_matches", "max_images", "max_image_bytes", "max_image_pixels",
-                     "max_token_lifetime_seconds", "extension_token_seconds", "max_body_bytes_in_flight",
+                     "max_token_lifetime_seconds", "extension_token_seconds", "max_extension_token_lifetime_seconds",
+                     "max_body_bytes_in_flight",
                      "max_pixels_per_call", "max_feature_vectors", "max_sample_bytes_per_token",
                      "max_sample_bytes_per_application", "max_jpeg_scans"):
             if getattr(self, name) < 1:
@@ -110,8 +115,8 @@ class Settings:
         if self.max_body_bytes_in_flight < MAX_MESSAGE_BYTES:
             raise ValueError(f"BWS_MAX_BODY_BYTES_IN_FLIGHT must be at least {MAX_MESSAGE_BYTES} (the largest gRPC "
                              "message)")
-        if self.extension_token_seconds > self.max_token_lifetime_seconds:
-            raise ValueError("BWS_EXTENSION_TOKEN_SECONDS must not exceed BWS_MAX_TOKEN_LIFETIME_SECONDS")
+        if self.extension_token_seconds > self.max_extension_token_lifetime_seconds:
+            raise ValueError("BWS_EXTENSION_TOKEN_SECONDS must not exceed BWS_MAX_EXTENSION_TOKEN_LIFETIME_SECONDS")
         if self.metrics_token is not None and len(self.metrics_token) < 16:
             raise ValueError("BWS_METRICS_TOKEN must be at least 16 characters")
         if self.max_engine_jobs_per_client < 0:

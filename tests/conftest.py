@@ -112,8 +112,10 @@ CLIENT_SPECS = {
     "fuzz-tenant": ("fuzz", 1, False, None),
     "tenant-a-readonly": ("acme", 1, False, ["verify", "status", "count"]),
     "legacy-app": ("legacy", 1, False, None),
+    "portal-client": ("bioid", 1, False, None),
 }
 APP_SECRETS = {"legacy-app": "legacy-app-secret-0123456789"}  # the others use their base64 key
+KEY_BYTES = {"portal-client": 64}  # a 512-bit key as BioID's portal hands out; the others have 256 bits
 
 
 @dataclass
@@ -134,7 +136,7 @@ class Service:
 def write_clients_file(path: Path) -> dict[str, TestClient]:
     clients, entries = {}, []
     for client_id, (storage, partition, encrypt, operations) in CLIENT_SPECS.items():
-        key = secrets.token_bytes(32)
+        key = secrets.token_bytes(KEY_BYTES.get(client_id, 32))
         clients[client_id] = TestClient(client_id, key)
         entry = {"clientId": client_id, "key": base64.b64encode(key).decode(), "storage": storage,
                  "partition": partition, "encryptCompact": encrypt}

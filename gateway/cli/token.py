@@ -8,7 +8,8 @@ import argparse
 import base64
 from pathlib import Path
 
-from gateway.infra.auth import make_token
+from gateway.infra.auth import ALGORITHMS, make_token
+from bws_proto.api_token import ALGORITHM
 from gateway.infra.clients import ClientRegistry
 
 
@@ -19,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser, default_clients: str | None =
                         help=f"client registry JSON file{default}")
     parser.add_argument("--client", help="client id (default: the first)")
     parser.add_argument("--lifetime", type=int, default=3600, help="seconds the token is valid (default: 3600)")
+    parser.add_argument("--algorithm", choices=ALGORITHMS, default=ALGORITHM,
+                        help=f"HMAC algorithm to sign with (default: {ALGORITHM}; BioID's tools sign HS512)")
     parser.add_argument("--token-only", action="store_true", help="print the token alone (for scripts)")
 
 
@@ -28,7 +31,7 @@ def run(args: argparse.Namespace) -> str:
     client = registry.get(args.client) if args.client else next(iter(registry), None)
     if client is None:
         raise ValueError(f"{args.clients}: no client {args.client or ''}".rstrip())
-    token = make_token(client.client_id, client.key, args.lifetime)
+    token = make_token(client.client_id, client.key, args.lifetime, algorithm=args.algorithm)
     if args.token_only:
         return token
     return f"clientId: {client.client_id}\nkey: {base64.b64encode(client.key).decode()}\ntoken: {token}"

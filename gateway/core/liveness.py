@@ -32,7 +32,8 @@ from gateway.engine import EnginePool, ImageAnalysis, InvalidImage
 from gateway.engine import liveness as motion_math
 from gateway.engine.liveness import Motion
 from gateway.core.errors import InvalidArgument, Unimplemented
-from gateway.core.recognition import JobError, mean_descriptor, no_usable_face_error
+from gateway.core.job_errors import PASSIVE_REJECTED_MESSAGE, Bws3, JobError, face_error
+from gateway.core.recognition import mean_descriptor
 
 # A call is live when its liveness_score (motion and passive, the smaller) reaches this. For the
 # MiniFASNet pair a passive score of 0.5 means the live class holds the majority of the fused output.
@@ -90,6 +91,11 @@ def challenge_of(image: LiveImage) -> str | None:
     return tags[0] if tags else None
 
 
+def _most_telling(analyses: list[ImageAnalysis]) -> ImageAnalysis:
+    """Of frames without a usable face, the one that says most why: a single face, else several, else none."""
+    return max(analyses, key=lambda a: (len(a.faces) == 1, len(a.faces) > 1))
+
+
 class Liveness:
     def __init__(self, settings: Settings, engine: EnginePool) -> None:
         self.settings = settings
@@ -120,34 +126,33 @@ class Liveness:
         usable = [(n, a) for n, a in frames if a.face is not None]
         if not usable:
             outcome = LivenessOutcome([a for _, a in frames], motions=[None] * len(frames), frame_numbers=numbers)
-            outcome.errors.append(no_usable_face_error(outcome.analyses, "video"))
+            outcome.errors.append(face_error(_most_telling(outcome.analyses), "video"))
             return outcome
         reference = usable[0][1].face
         same = [(n, a) for n, a in usable if self._same_person(reference, a.face)]
         outcome = LivenessOutcome([a for _, a in same], motions=[None] * len(same), frame_numbers=[n for n, _ in same])
         if len(same) < 2:
-            outcome.errors.append(JobError("NotEnoughSamples", "the video has too few frames with one usable face "
-                                           "of the same person"))
+            outcome.errors.append(JobError(Bws3.NOT_ENOUGH_SAMPLES, "the video has too few frames with one usable "
+                                           "face of the same person"))
             return outcome
         second = max(range(1, len(same)), key=lambda i: motion_math.parallax(reference.landmarks,
                                                                                same[i][1].face.landmarks))
         outcome.motions[second] = motion_math.motion(reference.landmarks, same[second][1].face.landmarks,
                                                      self.settings.liveness_parallax)
-        passive = statistics.median(a.face.texture_score for _, a in same) if self.passive else None
-        return self._decide(outcome, outcome.motions[second].score, passive, "video frames")
+        passive = [statistics.median(a.face.texture_score for _, a in same)] if self.passive else None
+        return self._decide(outcome, outcome.motions[second].score, passive)
 
     def _same_person(self, first, other) -> bool:
         return scoring.score(first.descriptor, other.descriptor) >= self.settings.verify_threshold
 
     def judge(self, analyses: list[ImageAnalysis], challenges: list[str | None]) -> LivenessOutcome:
         outcome = LivenessOutcome(analyses, motions=[None] * len(analyses))
-        unusable = [i for i, a in enumerate(analyses) if a.face is None]
-        if unusable:
-            outcome.errors.append(no_usable_face_error([analyses[unusable[0]]], f"live_images[{unusable[0]}]"))
+        outcome.errors = [face_error(a, f"live_images[{i}]") for i, a in enumerate(analyses) if a.face is None]
+        if outcome.errors:
             return outcome
         faces = [a.face for a in analyses]
         if not all(self._same_person(faces[0], f) for f in faces[1:]):
-            outcome.errors.append(JobError("LiveDetectionFailed", "the images do not show the same person"))
+            outcome.errors.append(JobError(Bws3.REJECTED_BY_ACTIVE, "the live images do not show the same person"))
             return outcome
         motion_score = None
         if len(faces) > 1:
@@ -158,25 +163,25 @@ class Liveness:
             for i, (m, challenge) in enumerate(zip(outcome.motions, challenges)):
                 if challenge and m is not None and not motion_math.follows_challenge(m, challenge):
                     outcome.errors.append(JobError(
-                        "ChallengeResponseFailed", f"live_images[{i}]: the head was to move {challenge}, it moved "
+                        Bws3.REJECTED_BY_CHALLENGE, f"live_images[{i}]: the head was to move {challenge}, it moved "
                         f"towards {m.direction:.0f} degrees by {m.turn:.3f}"))
-        passive = min(f.texture_score for f in faces) if self.passive else None
-        return self._decide(outcome, motion_score, passive, "live images")
+        passive = [f.texture_score for f in faces] if self.passive else None
+        return self._decide(outcome, motion_score, passive)
 
     @staticmethod
-    def _decide(outcome: LivenessOutcome, motion: float | None, passive: float | None,
-                what: str) -> LivenessOutcome:
-        """Live when every evidence asked for (motion, passive) reaches LIVE_SCORE; the score is the smaller."""
-        scores = [s for s in (motion, passive) if s is not None]
+    def _decide(outcome: LivenessOutcome, motion: float | None, passive: list[float] | None) -> LivenessOutcome:
+        """Live when every evidence asked for (motion; passive on each image) reaches LIVE_SCORE; the score is the
+        smallest. As BWS 3 reports them: one RejectedByPassiveLiveDetection per image that fails passive liveness
+        (BioID's own message), one RejectedByActiveLiveDetection when the motion fails."""
+        scores = [s for s in (motion, min(passive) if passive else None) if s is not None]
         outcome.score = float(min(scores))
         outcome.live = outcome.score >= LIVE_SCORE and not outcome.errors
         if outcome.live or outcome.errors:
             return outcome
-        if passive is not None and passive < LIVE_SCORE:
-            outcome.errors.append(JobError("LiveDetectionFailed", f"passive liveness: the {what} look like a print "
-                                           f"or a screen rather than a live face (score {passive:.2f})"))
+        outcome.errors.extend(JobError(Bws3.REJECTED_BY_PASSIVE, PASSIVE_REJECTED_MESSAGE)
+                              for score in passive or () if score < LIVE_SCORE)
         if motion is not None and motion < LIVE_SCORE:
-            outcome.errors.append(JobError("LiveDetectionFailed", "no evidence of a live person: the motion "
+            outcome.errors.append(JobError(Bws3.REJECTED_BY_ACTIVE, "no evidence of a live person: the motion "
                                            "between the images is that of a flat picture, or there is none"))
         return outcome
 
@@ -201,12 +206,13 @@ class Liveness:
         outcome = PhotoVerifyOutcome(liveness, photo_analysis, AccuracyLevel.NOT_RECOGNIZED, 0.0,
                                      list(liveness.errors))
         if photo_analysis.face is None:
-            outcome.errors.append(no_usable_face_error([photo_analysis], "photo"))
+            outcome.errors.append(face_error(photo_analysis, "photo"))
+        if not disable_liveness and not liveness.live:  # as BWS 3: no verification of images that are not live
             return outcome
         faces = [a.face for a in live_analyses if a.face is not None]
         if not faces:
-            if not liveness.errors:
-                outcome.errors.append(no_usable_face_error(live_analyses))
+            outcome.errors.extend(face_error(a, f"live_images[{i}]") for i, a in enumerate(live_analyses))
+        if not faces or photo_analysis.face is None:
             return outcome
         live_vector = mean_descriptor([f.descriptor for f in faces])
         cosine = float(np.dot(live_vector, photo_analysis.face.descriptor))

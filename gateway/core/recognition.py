@@ -17,6 +17,7 @@ from gateway.core.tenancy import Client
 from gateway.settings import Settings
 from gateway.engine import ENCODER, EncoderSpec, EnginePool, ImageAnalysis
 from gateway.core.errors import InvalidArgument, NotFound
+from gateway.core.job_errors import Bws3, JobError, enrollment_error, face_error
 from templates_store import Bcid, EnhancedTemplate, TemplateNotFound, TemplateStatus, TemplateStore
 from templates_store.store import clean_tags
 from templates_store.sync import IndexSync
@@ -29,12 +30,6 @@ class EnrollmentAction(Enum):
     TEMPLATE_UPDATED = 2
     TEMPLATE_UPGRADED = 3
     ENROLLMENT_FAILED = -1
-
-
-@dataclass(frozen=True)
-class JobError:
-    error_code: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -69,19 +64,6 @@ class SearchOutcome:
 
 def mean_descriptor(descriptors: list[np.ndarray]) -> np.ndarray:
     return normalize(np.mean(descriptors, axis=0))
-
-
-def no_usable_face_error(analyses: list[ImageAnalysis], where: str = "") -> JobError:
-    """NoFeatureVectors when a single face was found but could not be used,
-    NoSuitableFaceImage when no image holds exactly one face; `where` (e.g.
-    "images[2]") prefixes the message."""
-    prefix = f"{where}: " if where else ""
-    single_face = [a for a in analyses if len(a.faces) == 1]
-    if single_face:
-        reasons = {c.message for a in single_face for c in a.faces[0].checks if not c.passed and c.message}
-        return JobError("NoFeatureVectors", prefix + "faces found, but no feature vectors could be extracted"
-                        + (f": {'; '.join(sorted(reasons))}" if reasons else ""))
-    return JobError("NoSuitableFaceImage", prefix + "no image holds exactly one face")
 
 
 class FaceRecognition:
@@ -124,7 +106,7 @@ class FaceRecognition:
         status = await self.store.get_status(bcid)
         if not faces:
             return Enrollment(EnrollmentAction.ENROLLMENT_FAILED, analyses, 0, status,
-                              [no_usable_face_error(analyses)])
+                              [enrollment_error(analyses)])
         errors: list[JobError] = []
         if status.available and status.encoder_version != self.encoder.version:
             errors = (await self._upgrade(client, bcid))[1]
@@ -163,12 +145,12 @@ class FaceRecognition:
         thumbnail gives a vector."""
         snapshot = await self.store.get_enhanced(bcid)
         described = await self.engine.describe_chips([t.png for t in snapshot.thumbnails])
-        errors = [JobError("NoFeatureVectors", f"thumbnails[{i}]: no face found again on this stored thumbnail; "
+        errors = [JobError(Bws3.NO_FEATURE_VECTORS, f"thumbnails[{i}]: no face found again on this stored thumbnail; "
                                                "it is left out of the upgraded template")
                   for i, vector in enumerate(described) if vector is None]
         usable = [(vector, t.enrolled) for vector, t in zip(described, snapshot.thumbnails) if vector is not None]
         if not usable:
-            errors.append(JobError("NoFeatureVectors", f"template of class {bcid.class_id} was made by encoder "
+            errors.append(JobError(Bws3.NO_FEATURE_VECTORS, f"template of class {bcid.class_id} was made by encoder "
                                    f"version {snapshot.encoder_version} and cannot be upgraded to version "
                                    f"{self.encoder.version}: no stored thumbnail gives a face; enroll new images"))
             return None, errors
@@ -189,7 +171,7 @@ class FaceRecognition:
         template = await self._template(bcid)
         (analysis,) = await self.analyze([image], "image")
         if analysis.face is None:
-            return Verification(analysis, False, 0.0, [no_usable_face_error([analysis])])
+            return Verification(analysis, False, 0.0, [face_error(analysis)])
         return self._compare(template, analysis.face.descriptor, analysis)
 
     async def verify_analyses(self, client: Client, bcid: Bcid, analyses: list[ImageAnalysis]) -> Verification:
@@ -197,7 +179,8 @@ class FaceRecognition:
         template = await self._template(bcid)
         faces = [a.face for a in analyses if a.face is not None]
         if not faces:
-            return Verification(analyses[0], False, 0.0, [no_usable_face_error(analyses)])
+            return Verification(analyses[0], False, 0.0,
+                                [face_error(a, f"samples[{i}]") for i, a in enumerate(analyses)])
         return self._compare(template, mean_descriptor([f.descriptor for f in faces]), analyses[0])
 
     async def _template(self, bcid: Bcid):
@@ -238,11 +221,11 @@ class FaceRecognition:
         analyses = await self.analyze(images)
         usable = [i for i, a in enumerate(analyses) if a.face is not None]
         results: list[list[SearchMatch]] = [[] for _ in analyses]
-        errors = [no_usable_face_error([a], f"images[{i}]") for i, a in enumerate(analyses) if a.face is None]
+        errors = [face_error(a, f"images[{i}]") for i, a in enumerate(analyses) if a.face is None]
         outdated = self.sync.outdated(client.partition)
         if outdated:
-            errors.append(JobError("TemplatesNotUpgraded", f"{outdated} template(s) of this partition were made by "
-                                   f"another encoder version and are not searched: call Enroll with no images "
+            errors.append(JobError(Bws3.TEMPLATES_NOT_UPGRADED, f"{outdated} template(s) of this partition were made "
+                                   f"by another encoder version and are not searched: call Enroll with no images "
                                    f"for each class to upgrade it to version {self.encoder.version}"))
         if usable:
             queries = np.stack([analyses[i].face.descriptor for i in usable])

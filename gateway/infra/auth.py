@@ -1,42 +1,57 @@
-"""JWT authentication (contract section 4): HS256 tokens signed with the client's key (made by
-bws_proto/api_token.py)."""
+"""JWT authentication (contract section 4), as BioID's own clients sign their tokens (bws_proto/api_token.py):
+HS256, HS384 or HS512 with the client's key; the client is named by `sub`; `aud` is "BWS" (a string or a list
+holding it, compared without case: BioID's web app sends "bws"); `exp` required, `iat` and `nbf` optional.
+
+Algorithm confusion is impossible: the key is always the registry's HMAC key of the named client, only the three
+HMAC-SHA2 algorithms are tried, and a header that names a key or a key source (kid, jku, jwk, x5u, x5c, crit, ...)
+is refused; each of these reads as the one generic INVALID text, like an unknown client or a bad signature."""
 from __future__ import annotations
 
 import secrets
 import time
+import warnings
 
 import jwt
+from jwt.warnings import InsecureKeyLengthWarning
 
-from bws_proto.api_token import ALGORITHM, AUDIENCE, make_token
-from gateway.infra.clients import Client, ClientRegistry
+from bws_proto.api_token import ALGORITHMS, AUDIENCE, make_token
 from gateway.core.errors import Unauthenticated
+from gateway.infra.clients import Client, ClientRegistry
 
-__all__ = ["ALGORITHM", "AUDIENCE", "Authenticator", "check_lifetime", "make_token", "verify_signed"]
-DEFAULT_MAX_LIFETIME_SECONDS = 3600
-INVALID = "invalid token: unknown client or bad signature"  # one text for both: no client-id enumeration
-_REQUIRED_CLAIMS = ["exp", "nbf", "iat", "sub", "iss", "aud"]
-_DECOY_KEY = secrets.token_bytes(32)  # an unknown client's token is checked against it: the same work either way
+__all__ = ["ALGORITHMS", "AUDIENCE", "Authenticator", "check_lifetime", "make_token", "verify_signed"]
+DEFAULT_MAX_LIFETIME_SECONDS = 24 * 3600  # a JWT a client signs itself (BWSTools' CLI signs 1000 minutes)
+INVALID = "invalid token: unknown client or bad signature"  # one text for all of these: no client-id enumeration
+_REQUIRED_CLAIMS = ["exp", "sub", "aud"]
+_HEADER = frozenset({"alg", "typ"})  # all BioID's clients write
+_DECOY_KEY = secrets.token_bytes(64)  # an unknown client's token is checked against it: the same work either way
 
 
-def verify_signed(registry: ClientRegistry, token: str, audience: str, required: list[str], leeway: int,
-                  invalid: str) -> tuple[Client, dict]:
-    """The issuing client and the claims of an HS256 token signed with its key.
+def verify_signed(registry: ClientRegistry, token: str, required: list[str], leeway: int, invalid: str,
+                  identity: str = "iss", audience: str | None = None) -> tuple[Client, dict]:
+    """The client named by the `identity` claim and the claims of a token signed with its key.
 
-    An unknown issuer and a bad signature raise the same `invalid` text. Other
-    claim failures (expiry, audience...) surface as PyJWT errors for the caller
-    to word: they are only reached once the signature is good."""
+    An unknown client, a bad signature, an algorithm other than HS256/HS384/HS512 and a header naming a key
+    raise the same `invalid` text. With `audience`, PyJWT checks it (a string, exactly); without, the caller does.
+    Other claim failures (expiry...) surface as PyJWT errors for the caller to word: they are only reached once
+    the signature is good."""
     _ascii(token)
     try:
+        header = jwt.get_unverified_header(token)
         claimed = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
         raise Unauthenticated("malformed token") from None
-    issuer = claimed.get("iss")
-    client = registry.get(issuer) if isinstance(issuer, str) else None
+    algorithm = header.get("alg")
+    if algorithm not in ALGORITHMS or not _HEADER.issuperset(header):
+        raise Unauthenticated(invalid)
+    name = claimed.get(identity)
+    client = registry.get(name) if isinstance(name, str) else None
     try:
-        claims = jwt.decode(token, client.key if client else _DECOY_KEY, algorithms=[ALGORITHM], audience=audience,
-                            issuer=client.client_id if client else None, leeway=leeway,
-                            options={"require": required, "strict_aud": True})
-    except (jwt.InvalidSignatureError, jwt.DecodeError):
+        with warnings.catch_warnings():  # keys of 256 bits are accepted with HS384 and HS512 too
+            warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+            claims = jwt.decode(token, client.key if client else _DECOY_KEY, algorithms=[algorithm],
+                                audience=audience, leeway=leeway,
+                                options={"require": required, "strict_aud": True, "verify_aud": audience is not None})
+    except (jwt.InvalidSignatureError, jwt.DecodeError, jwt.InvalidAlgorithmError, jwt.InvalidKeyError):
         raise Unauthenticated(invalid) from None
     if client is None:
         raise Unauthenticated(invalid)
@@ -49,13 +64,20 @@ def _ascii(token: str) -> None:
         raise Unauthenticated("malformed token")
 
 
+def names_audience(aud: object) -> bool:
+    """`aud` is "BWS", or a list holding it, in any case."""
+    values = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+    return any(isinstance(v, str) and v.upper() == AUDIENCE for v in values)
+
+
 def check_lifetime(claims: dict, max_lifetime: int, leeway: int, what: str = "token") -> None:
-    """Refuse tokens that live longer than the maximum, counted from issue and from now."""
+    """Refuse tokens that live longer than the maximum, counted from issue (when `iat` is there) and from now."""
     try:
-        expires, issued = float(claims["exp"]), float(claims["iat"])
+        expires = float(claims["exp"])
+        issued = None if claims.get("iat") is None else float(claims["iat"])
     except (KeyError, TypeError, ValueError):
         raise Unauthenticated(f"{what} must carry numeric exp and iat") from None
-    if expires - issued > max_lifetime or expires - time.time() > max_lifetime + leeway:
+    if (issued is not None and expires - issued > max_lifetime) or expires - time.time() > max_lifetime + leeway:
         raise Unauthenticated(f"{what} lifetime over the maximum of {max_lifetime} seconds")
 
 
@@ -72,25 +94,16 @@ class Authenticator:
         scheme, _, token = authorization.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("authorization must be 'Bearer <JWT>'")
-        token = token.strip()
-        _ascii(token)
         try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
-            raise Unauthenticated("malformed token") from None
-        if header.get("alg") != ALGORITHM:
-            raise Unauthenticated(f"token must be signed with {ALGORITHM}")
-        try:
-            client, claims = verify_signed(self.registry, token, AUDIENCE, _REQUIRED_CLAIMS, self.leeway, INVALID)
+            client, claims = verify_signed(self.registry, token.strip(), _REQUIRED_CLAIMS, self.leeway, INVALID,
+                                           identity="sub")
         except jwt.ExpiredSignatureError:
             raise Unauthenticated("token expired") from None
         except jwt.ImmatureSignatureError:
             raise Unauthenticated("token not valid yet") from None
-        except jwt.InvalidAudienceError:
-            raise Unauthenticated(f"token audience must be {AUDIENCE!r}") from None
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"invalid token: {exc}") from None
-        if claims.get("sub") != client.client_id:
-            raise Unauthenticated("token subject must be the client id")
+        if not names_audience(claims.get("aud")):
+            raise Unauthenticated(f"token audience must be {AUDIENCE!r}")
         check_lifetime(claims, self.max_lifetime, self.leeway)
         return client

@@ -12,7 +12,8 @@ from gateway.core.tenancy import OPERATIONS, Client
 from gateway.infra.files import read_small_file, write_private
 from templates_store import PartitionId
 
-MIN_KEY_BYTES = 32
+MIN_KEY_BYTES = 32  # 256 bits: HS256 and up
+NEW_KEY_BYTES = 64  # 512 bits, as BioID's portal hands out
 
 
 class ClientRegistry:
@@ -69,7 +70,7 @@ def development_registry(data_dir: Path) -> tuple[ClientRegistry, Path]:
     path = Path(data_dir) / "dev-clients.json"
     if not path.exists():
         document = {"clients": [{
-            "clientId": "dev-client", "key": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "clientId": "dev-client", "key": base64.b64encode(secrets.token_bytes(NEW_KEY_BYTES)).decode(),
             "storage": "dev", "partition": 1, "encryptCompact": False, "operations": sorted(OPERATIONS),
         }]}
         write_private(path, json.dumps(document, indent=2), exclusive=True)

@@ -6,8 +6,10 @@ Middleware, outermost first:
 Routes, matched in this order:
   /livez, /readyz, /openapi.json                    here
   /extension/token|upload|enroll|verify|...|result  transport/extension/http.py (the BWS 2 token flow)
+  /extension/status|isenrolled|qualitycheck|livedetection|passivelivedetection|photoverify|photoverify2
+                                                    transport/extension/direct.py (the classic direct calls)
   /metrics                                          here, when BWS_METRICS_PORT is not set
-  /capture, /web/static/*, /docs, /demo/token       transport/web/routes.py
+  /capture, /web/static/*, /docs, /demo/token       transport/web/pages.py
   everything else                                   the REST transcoder (transport/rest/mux.py): a route of the
                                                     protos' google.api.http annotations, else 404/405
 """
@@ -24,11 +26,12 @@ from gateway.infra.budget import ByteBudget
 from gateway.infra.calls import OnCall
 from gateway.infra.metrics import CONTENT_TYPE, Metrics
 from gateway.settings import Settings
+from gateway.transport.extension import direct
 from gateway.transport.extension import http as extension_http
 from gateway.transport.extension.flow import ExtensionFlow
 from gateway.transport.rest.bodies import MAX_BODY_BYTES
 from gateway.transport.rest.mux import Transcoder, json_response
-from gateway.transport.web import routes as web_routes
+from gateway.transport.web import pages
 from gateway.transport.web.cors import cors_middleware
 
 Readiness = Callable[[], Awaitable[dict[str, bool]]]
@@ -42,9 +45,10 @@ def build_http_app(settings: Settings, transcoder: Transcoder, ready: Readiness,
     ])
     add_health_routes(app, ready, openapi)
     extension_http.add_routes(app, flow, budget)
+    direct.add_routes(app, direct.DirectCalls(flow, settings.version), budget)
     if settings.metrics_port is None:  # else /metrics is only on its own port: 404 here
         app.router.add_get("/metrics", metrics_handler(settings, metrics))
-    web_routes.add_routes(app, settings, flow)
+    pages.add_routes(app, settings, flow)
     app.router.add_route("*", "/{tail:.*}", transcoder.handle)
     return app
 

@@ -67,7 +67,7 @@ def test_liveness_and_photoverify(bws, rest):
     live = bws("livedetect", str(FACES / "obama_1.jpg"), str(FACES / "obama_3.jpg"), rest=rest)
     assert live.returncode == 0 and live.stdout.startswith("LIVE (liveness score 0.")
     same = bws("livedetect", str(FACES / "obama_1.jpg"), str(FACES / "obama_1.jpg"), rest=rest)
-    assert same.stdout.startswith("NOT live") and "LiveDetectionFailed" in same.stdout
+    assert same.stdout.startswith("NOT live") and "RejectedByActiveLiveDetection" in same.stdout
     verified = bws("photoverify", "--photo", str(FACES / "obama_2.jpg"), "--no-liveness", str(FACES / "obama_1.jpg"),
                    rest=rest)
     assert verified.returncode == 0 and verified.stdout.startswith("LEVEL_")

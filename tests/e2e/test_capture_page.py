@@ -22,7 +22,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from gateway.transport.web.routes import STATIC
+from gateway.transport.web.pages import STATIC
 from templates_store.embedded import free_port
 from tests.conftest import Service, launch_service, stop_service
 from tests.e2e.browser import browser

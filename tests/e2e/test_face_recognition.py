@@ -103,7 +103,7 @@ def test_verify_without_usable_face_is_not_verified(a):
     class_id = new_class_id()
     a.enroll(class_id, "rose_leslie_1.jpg")
     result = a.verify(class_id, "group_two_faces.jpg")
-    assert not result.verified and result.score == 0 and result.errors[0].error_code == "NoSuitableFaceImage"
+    assert not result.verified and result.score == 0 and result.errors[0].error_code == "MultipleFacesFound"
 
 
 def test_search_threshold_top_matches_and_tags(service, channel):

@@ -54,7 +54,8 @@ def test_unauthenticated_call_reports_the_code(service):
     assert result.returncode != 0 and "Unauthenticated" in result.stderr + result.stdout
 
 
-@pytest.mark.parametrize("name", ["", "bioid.services.v1.FaceRecognition"])
+@pytest.mark.parametrize("name", ["", "liveness", "readiness", "bioid.services.v1.FaceRecognition",
+                                  "bioid.services.v1.BioIDWebService"])
 def test_health_check(service, name):
     result = grpcurl("-d", json.dumps({"service": name}), service.grpc_target, "grpc.health.v1.Health/Check")
     assert result.returncode == 0 and '"SERVING"' in result.stdout

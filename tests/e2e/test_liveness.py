@@ -19,6 +19,7 @@ SAMPLES = Path(__file__).parents[1] / "fixtures" / "minifasnet"
 TURNED_ATTACK = (SAMPLES / "image_F1.jpg").read_bytes()  # a turned head: pose is feedback, not a refusal
 ATTACK = (SAMPLES / "image_F2.jpg").read_bytes()
 LIVE_CAPTURE = (SAMPLES / "image_T1.jpg").read_bytes()
+PASSIVE = "At least one of the live images seem not to be recorded from a live person."  # BioID's text
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,7 @@ def test_a_flat_picture_is_not_live(live, attack):
                   (int(original.width * 0.8), int(original.height * 0.8))))}[attack]
     result = detect(live, jpeg(original), second)
     assert not result.live and result.liveness_score < 0.5
-    assert [e.error_code for e in result.errors] == ["LiveDetectionFailed"]
+    assert [e.error_code for e in result.errors] == ["RejectedByActiveLiveDetection"]
 
 
 def test_challenge_response(live):
@@ -74,15 +75,16 @@ def test_challenge_response(live):
     followed = detect(live, "obama_1.jpg", ("obama_2.jpg", moved))
     assert followed.live and followed.errors == []
     refused = detect(live, "obama_1.jpg", ("obama_2.jpg", opposite))
-    assert not refused.live and [e.error_code for e in refused.errors] == ["ChallengeResponseFailed"]
+    assert not refused.live and [e.error_code for e in refused.errors] == ["RejectedByChallengeResponse"]
     assert opposite in refused.errors[0].message
 
 
 def test_different_people_and_unusable_images_are_not_live(live):
     different = detect(live, "obama_1.jpg", "biden_1.jpg")
     assert not different.live and "same person" in different.errors[0].message
+    assert different.errors[0].error_code == "RejectedByActiveLiveDetection"
     group = detect(live, "obama_1.jpg", "group_two_faces.jpg")
-    assert not group.live and group.errors[0].error_code == "NoSuitableFaceImage"
+    assert not group.live and [e.error_code for e in group.errors] == ["MultipleFacesFound"]
     assert "live_images[1]" in group.errors[0].message
     assert len(group.image_properties[1].faces) == 2
 
@@ -97,10 +99,9 @@ def test_one_image_is_judged_by_passive_liveness(live):
     result = detect(live, ATTACK)
     assert not result.live and result.liveness_score < 0.5
     assert result.image_properties[0].faces[0].texture_liveness_score < 0.5
-    assert [e.error_code for e in result.errors] == ["LiveDetectionFailed"]
-    assert "print or a screen" in result.errors[0].message
+    assert [(e.error_code, e.message) for e in result.errors] == [("RejectedByPassiveLiveDetection", PASSIVE)]
     turned = detect(live, TURNED_ATTACK)  # its face is used (pose only informs) and judged an attack
-    assert not turned.live and [e.error_code for e in turned.errors] == ["LiveDetectionFailed"]
+    assert not turned.live and [e.error_code for e in turned.errors] == ["RejectedByPassiveLiveDetection"]
     assert turned.image_properties[0].faces[0].texture_liveness_score < 0.5
 
 
@@ -114,8 +115,7 @@ def test_two_images_need_motion_and_passive_on_every_image(live):
     assert framed.image_properties[1].faces[0].motion_liveness_score >= 0.5
     assert framed.image_properties[1].faces[0].texture_liveness_score < 0.5
     assert not framed.live and framed.liveness_score < 0.5
-    assert [e.error_code for e in framed.errors] == ["LiveDetectionFailed"] and "print or a screen" in \
-        framed.errors[0].message
+    assert [(e.error_code, e.message) for e in framed.errors] == [("RejectedByPassiveLiveDetection", PASSIVE)]
     moving = detect(live, "obama_1.jpg", "obama_3.jpg")
     assert moving.live
     textures = [p.faces[0].texture_liveness_score for p in moving.image_properties]
@@ -183,7 +183,8 @@ def test_video_of_an_attack_sample_moved_about_is_not_live(live):
     still = ImageOps.exif_transpose(Image.open(SAMPLES / "image_F2.jpg")).convert("RGB")
     frames = [still.rotate(angle, resample=Image.Resampling.BICUBIC) for angle in range(0, 24, 2)]
     result = live("VideoLivenessDetection", bws.VideoLivenessDetectionRequest(video=video(frames)))
-    assert not result.live and any("print or a screen" in e.message for e in result.errors)
+    assert not result.live and ("RejectedByPassiveLiveDetection", PASSIVE) in [(e.error_code, e.message)
+                                                                              for e in result.errors]
 
 
 @pytest.mark.parametrize("container, codec", [("mov", "libx264"), ("webm", "libvpx")])
@@ -197,7 +198,8 @@ def test_video_of_a_photo_moved_about_is_not_live(live):
     still = letterbox(photo("obama_1.jpg"))
     frames = [still.rotate(angle, resample=Image.Resampling.BICUBIC) for angle in range(0, 12)]
     result = live("VideoLivenessDetection", bws.VideoLivenessDetectionRequest(video=video(frames)))
-    assert not result.live and result.errors[0].error_code == "LiveDetectionFailed"
+    assert not result.live and result.errors[0].error_code in ("RejectedByPassiveLiveDetection",
+                                                               "RejectedByActiveLiveDetection")
 
 
 @pytest.mark.parametrize("clip, message", [
@@ -253,7 +255,10 @@ def test_photo_verify_errors(live):
                                                          disable_liveness_detection=True))
     assert no_face.verification_level == 0 and no_face.errors[0].message.startswith("photo:")
     printed = live("PhotoVerify", bws.PhotoVerifyRequest(live_images=images(ATTACK), photo=face("obama_2.jpg")))
-    assert not printed.live and printed.errors[0].error_code == "LiveDetectionFailed"
+    # BioID's Go PhotoVerify sample: status SUCCEEDED, the passive rejection listed, no verification level.
+    assert printed.status == 0 and not printed.live
+    assert [(e.error_code, e.message) for e in printed.errors] == [("RejectedByPassiveLiveDetection", PASSIVE)]
+    assert printed.verification_level == Level.Value("NOT_RECOGNIZED") and printed.verification_score == 0
     with pytest.raises(grpc.RpcError) as error:
         live("PhotoVerify", bws.PhotoVerifyRequest(live_images=images("obama_1.jpg")))
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "photo" in error.value.details()

@@ -88,6 +88,11 @@ def test_servers_security_schemes_and_extension_routes(document):
     assert paths["/extension/token"]["get"]["security"] == [{"basic": []}]
     assert paths["/extension/upload"]["post"]["security"] == [{"bwsToken": []}]
     assert {f"/extension/{t}" for t in ("enroll", "verify", "identify", "livenessdetection", "result")} <= set(paths)
+    direct = ("status", "isenrolled", "qualitycheck", "livedetection", "passivelivedetection", "photoverify",
+              "photoverify2")
+    for name in direct:  # the classic direct calls, Basic app id and secret
+        (operation,) = paths[f"/extension/{name}"].values()
+        assert operation["security"] == [{"basic": []}], name
     assert paths["/metrics"]["get"]["security"] == []
 
 

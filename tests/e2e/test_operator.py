@@ -74,7 +74,7 @@ def test_clients_and_keys_commands_edit_the_files(tmp_path):
                     "verify,enroll", "--app-secret", env=env)
     assert added.returncode == 0, added.stderr
     key = printed(added.stdout, "key")
-    assert len(base64.b64decode(key)) == 32 and len(printed(added.stdout, "appSecret")) >= 16
+    assert len(base64.b64decode(key)) == 64 and len(printed(added.stdout, "appSecret")) >= 16  # 512 bits, as BioID
     assert clients.stat().st_mode & 0o777 == 0o600
     entry = json.loads(clients.read_text())["clients"][0]
     assert entry["partition"] == 7 and entry["operations"] == ["enroll", "verify"] and entry["key"] == key
@@ -93,6 +93,14 @@ def test_clients_and_keys_commands_edit_the_files(tmp_path):
 
     token = gateway("token", "--client", "app1", "--token-only", env=env).stdout.strip()
     assert token.count(".") == 2
+    hs512 = gateway("token", "--client", "app1", "--token-only", "--algorithm", "HS512", env=env).stdout.strip()
+    assert json.loads(base64.urlsafe_b64decode(hs512.split(".")[0] + "=="))["alg"] == "HS512"
+    day = gateway("token", "--client", "app1", "--lifetime", "86400", "--token-only", env=env)
+    assert day.returncode == 0 and day.stdout.count(".") == 2
+    for lifetime, limit_env in (("86401", {}), ("7200", {"BWS_MAX_TOKEN_LIFETIME_SECONDS": "3600"}), ("0", {})):
+        over = gateway("token", "--client", "app1", "--lifetime", lifetime, env={**env, **limit_env})
+        assert over.returncode == 2 and not over.stdout, (lifetime, over.stdout)
+        assert len(over.stderr.strip().splitlines()) == 1 and "--lifetime must be 1 to" in over.stderr
 
     assert gateway("keys", "list", env=env).returncode == 1  # no file yet: says how to make one
     assert gateway("keys", "new", env=env).returncode == 0 and keys.stat().st_mode & 0o777 == 0o600

@@ -110,7 +110,7 @@ def test_a_client_without_certificate_is_refused_only_with_mutual_tls(tls_servic
                 client.get("/livez")
         else:
             assert client.get("/livez").status_code == 200
-    done = subprocess.run([GRPCURL, "-cacert", str(tls_service.pki.ca), tls_service.target,
+    done = subprocess.run([GRPCURL, "-connect-timeout", "5", "-cacert", str(tls_service.pki.ca), tls_service.target,
                            "grpc.health.v1.Health/Check"], capture_output=True, text=True, timeout=60)
     assert (done.returncode != 0) == tls_service.mutual, done.stderr
 

@@ -33,8 +33,9 @@ def test_bad_values_name_the_variable(env, message):
 def test_security_settings():
     settings = Settings.from_env({"BWS_METRICS_PORT": "9464", "BWS_METRICS_TOKEN": "t" * 16})
     assert settings.metrics_port == 9464 and "t" * 16 not in repr(settings)
-    assert settings.max_token_lifetime_seconds == 3600 and Settings.from_env({}).metrics_port is None
-    for env, message in [({"BWS_EXTENSION_TOKEN_SECONDS": "7200"}, "BWS_MAX_TOKEN_LIFETIME_SECONDS"),
+    assert settings.max_token_lifetime_seconds == 24 * 3600 and Settings.from_env({}).metrics_port is None
+    assert settings.max_extension_token_lifetime_seconds == 3600
+    for env, message in [({"BWS_EXTENSION_TOKEN_SECONDS": "7200"}, "BWS_MAX_EXTENSION_TOKEN_LIFETIME_SECONDS"),
                          ({"BWS_METRICS_TOKEN": "short"}, "BWS_METRICS_TOKEN"),
                          ({"BWS_MAX_BODY_BYTES_IN_FLIGHT": "0"}, "BWS_MAX_BODY_BYTES_IN_FLIGHT")]:
         with pytest.raises(ValueError, match=message):

@@ -4,6 +4,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# Written by hand, shared by the server and the bws CLI (so is bws_proto/transcoding/): not generated.
+HAND_WRITTEN = {"api_token.py"}
 
 
 def _generator():
@@ -17,7 +19,8 @@ def _generator():
 def test_committed_stubs_match_the_protos(tmp_path):
     fresh = _generator().generate(tmp_path / "bws_proto")
     committed_dir = ROOT / "bws_proto"
-    assert sorted(p.name for p in fresh) == sorted(p.name for p in committed_dir.glob("*.py*")), \
+    assert sorted(p.name for p in fresh) == sorted(
+        p.name for p in committed_dir.glob("*.py*") if p.name not in HAND_WRITTEN), \
         "bws_proto/ has other files than protos/ generates: run `make proto`"
     stale = [p.name for p in fresh if p.read_bytes() != (committed_dir / p.name).read_bytes()]
     assert not stale, f"stale generated stubs {stale}: run `make proto` and commit"

@@ -20,4 +20,4 @@ def api_token(key: bytes, client: str, lifetime: int = 600, **claims) -> str:
     now = int(time.time())
     body = {"sub": client, "iss": client, "aud": "BWS", "iat": now, "nbf": now, "exp": now + lifetime}
     body.update(claims)
-    return jwt.encode(body, key, algorithm="HS256")
+    return jwt.encode({k: v for k, v in body.items() if v is not None}, key, algorithm="HS256")

@@ -1,6 +1,10 @@
 """JWTs: no client-id enumeration, a maximum lifetime, and development secrets private from the first byte."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import os
 import stat
 import time
@@ -39,8 +43,9 @@ def test_unknown_client_and_bad_signature_read_the_same(service):
 
 @pytest.mark.parametrize("claims", [
     {"exp": YEAR_9999},
-    {"iat": int(time.time()) - 60, "exp": int(time.time()) + 7200},
-], ids=["until-9999", "two-hours"])
+    {"iat": int(time.time()) - 60, "exp": int(time.time()) + 25 * 3600},
+    {"iat": None, "exp": int(time.time()) + 25 * 3600},
+], ids=["until-9999", "25-hours", "25-hours-without-iat"])
 def test_long_lived_api_tokens_are_refused(service, claims):
     token = api_token(service.clients["tenant-a"].key, "tenant-a", **claims)
     code, details = _grpc_refusal(service, token)
@@ -70,3 +75,33 @@ def test_development_secrets_are_private_and_never_written_through_a_link(tmp_pa
         assert not (tmp_path / "stolen-key.json").exists()
     finally:
         os.umask(old)
+
+
+def _encode(part: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
+
+
+def _forged(key: bytes, header: dict, digest) -> str:
+    encode = _encode
+    now = int(time.time())
+    signing_input = f"{encode(header)}.{encode({'sub': 'tenant-a', 'aud': 'BWS', 'iat': now, 'exp': now + 300})}"
+    signature = base64.urlsafe_b64encode(hmac.new(key, signing_input.encode(), digest).digest()).rstrip(b"=")
+    return f"{signing_input}.{signature.decode()}"
+
+
+@pytest.mark.parametrize("header", [
+    {"alg": "none"}, {"alg": "RS256", "typ": "JWT"}, {"alg": "ES256"}, {"alg": "PS512"},
+    {"alg": "HS256", "kid": "tenant-b"}, {"alg": "HS512", "jku": "https://attacker.example/jwks.json"},
+    {"alg": "HS256", "jwk": {"kty": "oct", "k": "YQ"}},
+], ids=lambda h: "-".join(str(v) if not isinstance(v, dict) else "jwk" for v in h.values()))
+def test_algorithm_confusion_is_the_one_generic_refusal(service, header):
+    """Signed with tenant-a's own HMAC key under a header that names another algorithm or another key: a
+    verifier that believed the header would accept it. Both transports answer the generic refusal."""
+    token = _forged(service.clients["tenant-a"].key, header, hashlib.sha512 if "512" in header["alg"]
+                    else hashlib.sha256)
+    if header["alg"] == "none":
+        token = token.rsplit(".", 1)[0] + "."
+    code, details = _grpc_refusal(service, token)
+    assert code == grpc.StatusCode.UNAUTHENTICATED and details == "invalid token: unknown client or bad signature"
+    reply = request(service.http_url, "GET", "/api/face/v1/classcount", headers={"Authorization": f"Bearer {token}"})
+    assert reply.status == 401 and reply.json["message"] == details

@@ -20,7 +20,8 @@ PATHS = {"rest": "/api/face/v1/search", "upload": "/extension/upload"}
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, redis_server):
     started = launch_service(tmp_path_factory.mktemp("bodies"), redis_server.url, "t1", BWS_WORKERS="1",
-                             BWS_MAX_BODY_BYTES_IN_FLIGHT=str(BUDGET))
+                             BWS_MAX_BODY_BYTES_IN_FLIGHT=str(BUDGET),
+                             BWS_GRACE_SECONDS="2")  # at its stop, no upload left half-sent holds it 10 s
     yield started.process, int(started.http_url.rsplit(":", 1)[1]), started.clients
     stop_service(started.process)
 

@@ -74,8 +74,10 @@ def test_killed_embedded_redis_comes_back_with_its_data(embedded):
         assert a.enroll(class_id, "biden_2.jpg").enrolled_images == 1
         time.sleep(1.5)  # the append-only file is synced every second
         watches = [HealthWatch(service.grpc_target, name)
-                   for name in ("", "bioid.services.v1.FaceRecognition", "bioid.services.v1.BioIDWebService")]
-        for watch in watches:
+                   for name in ("", "readiness", "bioid.services.v1.FaceRecognition",
+                                "bioid.services.v1.BioIDWebService")]
+        alive = HealthWatch(service.grpc_target, "liveness")  # the process runs all along
+        for watch in (*watches, alive):
             watch.start()
         wait_for(lambda: all(w.seen == [SERVING] for w in watches), 10, "health watches")
         killed = server_pid(redis_dir)
@@ -87,6 +89,8 @@ def test_killed_embedded_redis_comes_back_with_its_data(embedded):
         for watch in watches:
             watch.close()
             assert watch.seen[:2] == [SERVING, NOT_SERVING], watch.seen
+        alive.close()
+        assert alive.seen == [SERVING], alive.seen
         # The same data (from the append-only file) and a new server; the old one reaped, not a zombie.
         assert a.status(class_id).feature_vectors == 1
         assert a.verify(class_id, "biden_1.jpg").verified

@@ -15,7 +15,6 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
-from gateway.infra.auth import DEFAULT_MAX_LIFETIME_SECONDS
 from gateway.core import tenancy
 from gateway.infra.clients import Client, ClientRegistry
 from gateway.engine import InvalidImage
@@ -25,6 +24,7 @@ from gateway.transport.extension import task_tokens
 from gateway.transport.extension.image_end import image_bytes
 from gateway.transport.extension.tasks import TASKS
 from gateway.core.fairness import image_pixels
+from gateway.core.job_errors import Classic, classic_code
 from gateway.core.liveness import LiveImage, Liveness
 from gateway.core.recognition import EnrollmentAction, FaceRecognition, mean_descriptor
 from templates_store import Bcid, PartitionId
@@ -81,7 +81,7 @@ def decode_data_url(body: bytes) -> bytes:
 class ExtensionFlow:
     def __init__(self, registry: ClientRegistry, recognition: FaceRecognition, liveness: Liveness,
                  samples: SampleStore, token_lifetime: int = 600, task_timeout: float = 60.0,
-                 max_token_lifetime: int = DEFAULT_MAX_LIFETIME_SECONDS) -> None:
+                 max_token_lifetime: int = 3600) -> None:
         self.registry = registry
         self.recognition = recognition
         self.liveness = liveness
@@ -209,21 +209,21 @@ class ExtensionFlow:
                 return {"Success": False, "Error": "ChallengeResponseFailed"}
             judged = self.liveness.judge(analyses, tags)
             if not judged.live:
-                codes = [e.error_code for e in judged.errors]
-                return {"Success": False, "Error": "ChallengeResponseFailed" if "ChallengeResponseFailed" in codes
-                        else "LiveDetectionFailed"}
+                challenge_failed = classic_code(judged.errors) == Classic.CHALLENGE_RESPONSE_FAILED
+                return {"Success": False, "Error": Classic.CHALLENGE_RESPONSE_FAILED if challenge_failed
+                        else Classic.LIVE_DETECTION_FAILED}
         if token.task == "livenessdetection":
             return {"Success": True, "Error": None}
         if token.task == "enroll":
             done = await self.recognition.enroll_analyses(client, token.bcid, analyses)
             ok = done.action in (EnrollmentAction.NEW_TEMPLATE_CREATED, EnrollmentAction.TEMPLATE_UPDATED)
-            return {"Success": ok, "Error": None if ok else done.errors[0].error_code}
+            return {"Success": ok, "Error": None if ok else classic_code(done.errors)}
         if token.task == "verify":
             try:
                 verified = await self.recognition.verify_analyses(client, token.bcid, analyses)
             except NotFound:
                 return {"Success": False, "Error": "NoTemplateAvailable"}
-            return {"Success": verified.verified, "Error": verified.errors[0].error_code if verified.errors else None}
+            return {"Success": verified.verified, "Error": classic_code(verified.errors)}
         faces = [a.face for a in analyses if a.face is not None]
         if not faces:
             return {"Success": False, "Error": "NoSuitableFaceImage", "Matches": []}

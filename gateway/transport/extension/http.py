@@ -18,6 +18,7 @@ from gateway.transport.extension.tasks import TASKS
 from gateway.transport.rest.bodies import BodyError, holding_body, read_body
 
 log = logging.getLogger("bws.extension")
+JOB_ID = web.RequestKey("jobid", str)  # the call's job id, which the classic results name too (JobID)
 UNMATCHED = "/extension/(unmatched)"  # the one metrics label of every path that is no /extension/ route
 
 
@@ -47,6 +48,7 @@ def bookkeeping(on_call: Callable[[str, str, float], None]):
         if not request.path.startswith("/extension/"):
             return await handler(request)
         started, job_id = time.perf_counter(), new_job_id()
+        request[JOB_ID] = job_id
         response = await handler(request)
         response.headers["jobid"] = job_id
         record_call(on_call, job_id, request.path, route_label(request), request.get("client"),

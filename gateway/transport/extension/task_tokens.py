@@ -62,8 +62,22 @@ class BwsToken:
         return max(1, int((self.expires - time.time()) * 1000))
 
 
+def _slashed(text: str) -> str:
+    """BioID writes BCIDs `storage.partition.classId` (its samples) or with `/`: the last two dots are the
+    separators when there is no slash (a storage name may hold dots)."""
+    if "/" in text or text.count(".") < 2:
+        return text
+    storage, partition, class_id = text.rsplit(".", 2)
+    return f"{storage}/{partition}/{class_id}"
+
+
+def parse_bcid(text: str) -> Bcid:
+    return Bcid.parse(_slashed(text))
+
+
 def parse_target(text: str, task: str) -> tuple[PartitionId, int]:
-    """A token's BCID: `storage/partition/classId`, or `storage/partition/0` for identify."""
+    """A token's BCID: `storage/partition/classId` (or with dots), or `storage/partition/0` for identify."""
+    text = _slashed(text)
     if task == "identify" and text.endswith("/0"):
         return PartitionId.parse_bcid(text), 0
     bcid = Bcid.parse(text)
@@ -93,7 +107,7 @@ def validate(registry: ClientRegistry, token: str, max_lifetime: int, leeway: in
     The signer chooses every claim: a claim of the wrong type or range is the same INVALID answer as a bad
     signature, never an exception further on (Infinity, NaN, "3", true, objects, long texts)."""
     try:
-        client, claims = verify_signed(registry, token, AUDIENCE, _REQUIRED, leeway, INVALID)
+        client, claims = verify_signed(registry, token, _REQUIRED, leeway, INVALID, audience=AUDIENCE)
     except jwt.ExpiredSignatureError:  # signed by the application: a malformed exp (true is 1) is no expiry
         raise Unauthenticated(INVALID if _malformed(token) else "BWS token expired") from None
     except jwt.PyJWTError:

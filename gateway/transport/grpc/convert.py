@@ -7,7 +7,7 @@ from bws_proto import bwsmessages_pb2 as msg
 from bws_proto import facerecognition_pb2 as fr
 from gateway.engine import ImageAnalysis
 from gateway.engine.liveness import Motion
-from gateway.core.recognition import JobError
+from gateway.core.job_errors import JobError
 from templates_store import TemplateStatus
 
 

@@ -24,6 +24,9 @@ BWS_SERVICES = (
     bioidwebservice_pb2.DESCRIPTOR.services_by_name["BioIDWebService"].full_name,
 )
 REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
+# The health names BioID's clients ask (BWSTools `bws healthcheck`): "liveness" is SERVING while the process runs,
+# "readiness" follows what /readyz follows, as do "" and each BWS service name.
+LIVENESS, READINESS = "liveness", "readiness"
 
 
 def build_server(recognition: FaceRecognition, liveness: Liveness, authenticator: Authenticator, version: str,
@@ -67,7 +70,11 @@ def add_reflection(servicer, server: grpc.aio.Server) -> None:
                                                                          {"ServerReflectionInfo": handler}),))
 
 
+async def set_alive(health_servicer: health.aio.HealthServicer) -> None:
+    await health_servicer.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
+
+
 async def set_serving(health_servicer: health.aio.HealthServicer, serving: bool) -> None:
     status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
-    for name in ("", *BWS_SERVICES):
+    for name in ("", READINESS, *BWS_SERVICES):
         await health_servicer.set(name, status)

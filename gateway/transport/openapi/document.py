@@ -41,7 +41,8 @@ ERROR_SCHEMA = {
 
 SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-               "description": "A JWT signed HS256 with the client's key (iss and sub: the clientId)."},
+               "description": "A JWT signed HS256, HS384 or HS512 with the client's key (sub: the clientId, "
+                              "aud: BWS)."},
     "bwsToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                  "description": "A BWS token from /extension/token: one user (BCID), one task."},
     "basic": {"type": "http", "scheme": "basic",

@@ -75,6 +75,7 @@ def extension_paths() -> dict[str, dict]:
                 "Action": {"type": "string"}, "BCID": {"type": "string"}, **_TASK_RESULT["properties"]}}),
                 "204": {"description": "no task has run yet"}, **_errors("400", "401")}}},
     }
+    paths.update(_direct_paths(tag))
     for task, text in ((task.name, task.summary) for task in TASKS.values()):
         parameters = [_query("livedetection", "add liveness to a token without it", type="boolean")]
         if task == "identify":
@@ -87,3 +88,58 @@ def extension_paths() -> dict[str, dict]:
             "responses": {"200": _json("the task ran", _TASK_RESULT),
                           "500": _json("ExecutionOfJobTimedOut", _TASK_RESULT), **_errors("400", "401", "403")}}}
     return paths
+
+
+_CODE_MESSAGE = {"type": "object", "required": ["Message"], "properties": {"Message": {
+    "type": "string", "description": "the classic error code (MissingData, InvalidSampleData, NoFaceFound, "
+    "MultipleFacesFound) or what is wrong"}}}
+_ERRORS = {"type": "array", "items": {"type": "object", "properties": {
+    "Code": {"type": "string"}, "Message": {"type": "string"}, "Details": {"type": "string"}}}}
+_RESULT = {"type": "object", "required": ["Success", "JobID", "State", "Errors"], "properties": {
+    "Success": {"type": "boolean"}, "JobID": {"type": "string"}, "State": {"type": "string", "nullable": True},
+    "Errors": _ERRORS, "AccuracyLevel": {"type": "integer", "description": "photoverify2: 0 to 5"},
+    "Samples": {"type": "array", "items": {"type": "object"}}, "EyeCenters": {"type": "object", "nullable": True}}}
+_IMAGES = {"type": "object", "properties": {name: {"type": "string", "description": "a data URL; data:, is none"}
+                                            for name in ("liveimage1", "liveimage2", "idphoto")}}
+
+
+def _direct_paths(tag: list[str]) -> dict[str, dict]:
+    """The classic direct calls (gateway/transport/extension/direct.py), Basic app id and secret."""
+    basic = [{"basic": []}]
+    fails = {"400": _json("a sample that cannot be used, or a bad parameter", _CODE_MESSAGE),
+             "401": _json("missing or wrong app id and secret", _CODE_MESSAGE),
+             "403": _json("an operation the application lacks, or a BCID outside its partition", _CODE_MESSAGE)}
+    state = _query("state", "passed through to the result object")
+    body = {"required": True, "content": {"application/json": {"schema": _IMAGES},
+                                          "application/x-www-form-urlencoded": {"schema": _IMAGES}}}
+    raw = {"required": True, "content": {"text/plain": {"schema": {"type": "string",
+                                                                   "example": "data:image/png;base64,..."}}}}
+
+    def post(name: str, summary: str, parameters: list, request: dict, ok: dict) -> dict:
+        return {"post": {"operationId": f"extension_{name}", "tags": tag, "security": basic, "summary": summary,
+                         "parameters": parameters, "requestBody": request, "responses": {"200": ok, **fails}}}
+
+    boolean = _json("true or false", {"type": "boolean"})
+    accuracy = _query("accuracy", "1 to 5 (default 4)", type="integer")
+    return {
+        "/extension/status": {"get": {
+            "operationId": "extension_status", "tags": tag, "security": basic,
+            "summary": "Version, label and the features the application may use",
+            "responses": {"200": _json("StatusResult", {"type": "object"}), "401": fails["401"]}}},
+        "/extension/isenrolled": {"get": {
+            "operationId": "extension_isenrolled", "tags": tag, "security": basic,
+            "summary": "Whether a face template exists for a BCID",
+            "parameters": [_query("bcid", "storage.partition.classId (or with /)", True),
+                           _query("trait", "face (periocular, voice: never enrolled here)", True)],
+            "responses": {"200": {"description": "enrolled"}, "404": {"description": "not enrolled"}, **fails}}},
+        "/extension/qualitycheck": post("qualitycheck", "Quality checks of one image", [state], raw,
+                                        _json("QualityCheckResult", _RESULT)),
+        "/extension/livedetection": post("livedetection", "Liveness of two live images", [state], body,
+                                         _json("true or false; with state, the result object",
+                                               {"oneOf": [{"type": "boolean"}, _RESULT]})),
+        "/extension/passivelivedetection": post("passivelivedetection", "Passive liveness of one image", [state],
+                                                raw, _json("LiveDetectionResult", _RESULT)),
+        "/extension/photoverify": post("photoverify", "Live images against an ID photo", [accuracy], body, boolean),
+        "/extension/photoverify2": post("photoverify2", "Live images against an ID photo, with the level",
+                                        [accuracy, state], body, _json("PhotoVerify2 result", _RESULT)),
+    }

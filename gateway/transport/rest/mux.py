@@ -1,7 +1,8 @@
 """The HTTP front: match a route, transcode, call gRPC, transcode back.
 
 Like grpc-gateway's runtime, the pieces are separate and small: routes
-(routes.py), marshaler (marshal.py), error handler (errors.py); this module
+(bws_proto/transcoding/routes.py), marshaler (bws_proto/transcoding/marshal.py), error body
+(error_body.py, its status from transport/status.py); this module
 only strings them together on aiohttp.
 """
 from __future__ import annotations
@@ -18,7 +19,8 @@ from gateway.infra.auth import Authenticator
 from gateway.core.errors import ErrorKind, ServiceError, Unauthenticated
 from gateway.infra.budget import ByteBudget
 from bws_proto.transcoding import marshal
-from gateway.transport.rest import errors
+from gateway.transport.rest.error_body import error_body
+from gateway.transport.status import http_status
 from gateway.transport.rest.bodies import BodyError, holding_body, read_body
 from bws_proto.transcoding.routes import Route
 from gateway.transport.loopback import CLIENT_METADATA, LOOPBACK_METADATA, REFUSAL_METADATA
@@ -38,7 +40,7 @@ def json_response(status: int, body: bytes, headers: dict[str, str] | None = Non
 
 def error_response(code: grpc.StatusCode, message: str, headers: dict[str, str] | None = None,
                    status: int | None = None) -> web.Response:
-    return json_response(status or errors.http_status(code), errors.error_body(code, message), headers)
+    return json_response(status or http_status(code), error_body(code, message), headers)
 
 
 class Transcoder:

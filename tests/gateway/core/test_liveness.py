@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from gateway.core.job_errors import PASSIVE_REJECTED_MESSAGE, Bws3
+
 from gateway.core.errors import InvalidArgument, Unimplemented
 from gateway.core.liveness import AccuracyLevel, LiveImage, Liveness
 from tests.gateway.core.fakes import NOT_AN_IMAGE, FakeEngine, photo
@@ -24,7 +26,12 @@ async def test_one_image_is_judged_by_passive_liveness_alone(liveness):
     real = await liveness.detect(live(photo("alice", texture=0.9)))
     assert real.live and real.score == pytest.approx(0.9) and real.errors == []
     printed = await liveness.detect(live(photo("alice", texture=0.2)))
-    assert not printed.live and "print or a screen" in printed.errors[0].message
+    assert not printed.live and [e.error_code for e in printed.errors] == ["RejectedByPassiveLiveDetection"]
+    # one entry per rejected image, in BioID's words; a motion failure is the active code
+    both = await liveness.detect(live(photo("alice", texture=0.2), photo("alice", texture=0.3)))
+    passive = (Bws3.REJECTED_BY_PASSIVE, PASSIVE_REJECTED_MESSAGE)
+    assert [(e.error_code, e.message) for e in both.errors] == [passive, passive,
+                                                                 (Bws3.REJECTED_BY_ACTIVE, both.errors[2].message)]
 
 
 async def test_one_image_without_passive_liveness_is_unimplemented(settings):
@@ -38,20 +45,23 @@ async def test_two_images_need_the_head_to_move(settings):
     assert moved.live and moved.motions[0] is None and moved.motions[1].score > 0.9
     still = await active.detect(live(photo("alice"), photo("alice")))
     assert not still.live and "no evidence of a live person" in still.errors[0].message
+    assert [e.error_code for e in still.errors] == ["RejectedByActiveLiveDetection"]
 
 
 async def test_a_challenge_is_the_direction_the_head_turned(liveness):
     followed = await liveness.detect(live(photo("alice"), photo("alice", turn=0.3), tags=[(), ("right",)]))
     assert followed.live
     refused = await liveness.detect(live(photo("alice"), photo("alice", turn=0.3), tags=[(), ("left",)]))
-    assert not refused.live and refused.errors[0].error_code == "ChallengeResponseFailed"
+    assert not refused.live and refused.errors[0].error_code == "RejectedByChallengeResponse"
 
 
 async def test_images_of_two_people_or_without_a_face_are_not_live(liveness):
     two = await liveness.detect(live(photo("alice"), photo("bob", turn=0.3)))
-    assert not two.live and two.errors[0].message == "the images do not show the same person"
+    assert not two.live and two.errors[0].message == "the live images do not show the same person"
+    assert two.errors[0].error_code == "RejectedByActiveLiveDetection"
     faceless = await liveness.detect(live(photo("alice"), photo("", faces=0)))
     assert not faceless.live and faceless.errors[0].message.startswith("live_images[1]: ")
+    assert [e.error_code for e in faceless.errors] == ["FaceNotFound"]
 
 
 async def test_bad_input(liveness):
@@ -74,7 +84,7 @@ async def test_a_video_is_judged_on_its_frames_of_one_person(liveness):
     short = await liveness.detect_video(video(photo("alice"), photo("bob")))
     assert not short.live and short.errors[0].error_code == "NotEnoughSamples"
     empty = await liveness.detect_video(video(photo("", faces=0)))
-    assert empty.errors[0].error_code == "NoSuitableFaceImage"
+    assert empty.errors[0].error_code == "FaceNotFound"
 
 
 async def test_photo_verify_levels(liveness):
@@ -83,7 +93,7 @@ async def test_photo_verify_levels(liveness):
     other = await liveness.photo_verify(live(photo("alice")), photo("bob"), disable_liveness=True)
     assert other.level is AccuracyLevel.NOT_RECOGNIZED and other.score < 0.5 and not other.liveness.live
     no_face = await liveness.photo_verify(live(photo("alice")), photo("", faces=0), disable_liveness=True)
-    assert [e.error_code for e in no_face.errors] == ["NoSuitableFaceImage"]
+    assert [e.error_code for e in no_face.errors] == ["FaceNotFound"]
     with pytest.raises(InvalidArgument, match="the ID photo is missing"):
         await liveness.photo_verify(live(photo("alice")), b"", disable_liveness=True)
     with pytest.raises(InvalidArgument, match="^photo: "):

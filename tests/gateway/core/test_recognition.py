@@ -64,7 +64,7 @@ async def test_search_tags_count_and_delete(recognition):
     await recognition.set_tags(ACME, 2, ["staff"])
     outcome = await recognition.search(ACME, [photo("bob"), photo("", faces=0)], [], top_matches=False)
     assert [m.class_id for m in outcome.results[0]] == [2] and outcome.results[1] == []
-    assert [e.error_code for e in outcome.errors] == ["NoSuitableFaceImage"]
+    assert [e.error_code for e in outcome.errors] == ["FaceNotFound"]
     top = await recognition.search(ACME, [photo("bob")], [], top_matches=True)
     assert [m.class_id for m in top.results[0]][0] == 2 and len(top.results[0]) == 2  # all, best first
     tagged = await recognition.search(ACME, [photo("alice")], ["staff"], top_matches=True)

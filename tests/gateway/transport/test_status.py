@@ -17,7 +17,7 @@ from gateway.transport.status import GRPC_CODE, HTTP_STATUS, http_status_of
 def error_of(kind: ErrorKind) -> ServiceError:
     if kind is ErrorKind.RESOURCE_EXHAUSTED:
         return ResourceExhausted("too much at once", retry_after=3)
-    classes = {cls.kind: cls for cls in ServiceError.__subclasses__()}
+    classes = {cls.kind: cls for cls in ServiceError.__subclasses__() if cls.__module__ == "gateway.core.errors"}
     return classes[kind](f"a {kind.name} error")
 
 

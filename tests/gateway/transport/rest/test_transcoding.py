@@ -7,7 +7,8 @@ from google.protobuf import descriptor_pb2, descriptor_pool
 
 from bws_proto import bioidwebservice_pb2, facerecognition_pb2 as fr
 from bws_proto.transcoding import marshal
-from gateway.transport.rest import errors
+from gateway.transport.rest.error_body import error_body
+from gateway.transport.status import http_status
 from gateway.transport.openapi.document import openapi_document
 from bws_proto.transcoding.routes import compile_template, routes_of
 
@@ -107,8 +108,8 @@ def test_output_json_rules():
     (grpc.StatusCode.DEADLINE_EXCEEDED, 504), (grpc.StatusCode.INTERNAL, 500), (grpc.StatusCode.UNKNOWN, 500),
     (grpc.StatusCode.DATA_LOSS, 500)])
 def test_status_mapping_of_the_contract(code, status):
-    assert errors.http_status(code) == status
-    assert json.loads(errors.error_body(code, "m")) == {"code": code.value[0], "message": "m", "details": []}
+    assert http_status(code) == status
+    assert json.loads(error_body(code, "m")) == {"code": code.value[0], "message": "m", "details": []}
 
 
 def test_openapi_document_is_valid():

@@ -5,9 +5,6 @@ import json
 
 import grpc
 
-from gateway.transport.status import http_status
-
-__all__ = ["error_body", "http_status"]
 
 
 def error_body(code: grpc.StatusCode, message: str) -> bytes:
