@@ -11,6 +11,8 @@ import pytest
 
 from bws_proto import facerecognition_pb2 as fr
 from tests.e2e.helpers import Caller, new_class_id
+from tests.e2e.http import request
+from tests.e2e.test_extension import basic
 from tests.security.own_service import own_service
 from tests.security.raw_calls import SilentCalls, raw_answer
 
@@ -49,11 +51,11 @@ def silent_http_request(service, path: str, authorization: str) -> bytes:
 
 def test_rest_and_extension_bodies_that_never_come_are_refused_and_the_connection_closed(patient):
     bearer = f"Bearer {patient.clients['tenant-a'].token()}"
-    for path in (f"/api/face/v1/enroll/{new_class_id()}", "/extension/upload"):
+    for path in (f"/api/face/v1/enroll/{new_class_id()}", "/extension/upload", "/extension/qualitycheck"):
         authorization = bearer
+        if path == "/extension/qualitycheck":  # a classic direct call
+            authorization = basic(patient)["Authorization"]
         if path == "/extension/upload":
-            from tests.e2e.http import request
-            from tests.e2e.test_extension import basic
             token = request(patient.http_url, "GET", "/extension/token?id=tenant-a&bcid=acme/1/7&task=verify",
                             headers=basic(patient)).body.decode()
             authorization = f"Bearer {token}"

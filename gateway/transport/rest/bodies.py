@@ -41,6 +41,13 @@ class BodyLate(BodyError):
         super().__init__(f"the request body did not arrive within {seconds:g} s (BWS_REQUEST_RECEIVE_SECONDS)")
 
 
+def refusing(error: BodyError, response: web.StreamResponse) -> web.StreamResponse:
+    """The answer to a body error, closing the connection when the error needs it."""
+    if error.close:
+        response.force_close()
+    return response
+
+
 @contextmanager
 def holding_body(budget: ByteBudget, request: web.Request, client: str, max_body: int = MAX_BODY_BYTES,
                  read: bool = True) -> Iterator[Hold]:

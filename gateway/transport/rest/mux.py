@@ -21,7 +21,7 @@ from gateway.infra.budget import ByteBudget
 from bws_proto.transcoding import marshal
 from gateway.transport.rest.error_body import error_body
 from gateway.transport.status import http_status
-from gateway.transport.rest.bodies import BodyError, holding_body, read_body
+from gateway.transport.rest.bodies import BodyError, holding_body, read_body, refusing
 from bws_proto.transcoding.routes import Route
 from gateway.transport.loopback import CLIENT_METADATA, LOOPBACK_METADATA, REFUSAL_METADATA
 from gateway.transport.status import grpc_code
@@ -99,10 +99,7 @@ class Transcoder:
         except BodyError as exc:
             code = {413: grpc.StatusCode.RESOURCE_EXHAUSTED, 408: grpc.StatusCode.DEADLINE_EXCEEDED}.get(
                 exc.status, grpc.StatusCode.INVALID_ARGUMENT)
-            response = error_response(code, str(exc), None, exc.status)
-            if exc.close:
-                response.force_close()
-            return response
+            return refusing(exc, error_response(code, str(exc), None, exc.status))
         except marshal.BadRequest as exc:
             return error_response(grpc_code(ErrorKind.INVALID_ARGUMENT), str(exc))
 
