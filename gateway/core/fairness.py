@@ -35,17 +35,23 @@ def image_pixels(data: bytes) -> int:
     except InvalidImage:
         return 0
     if data.startswith(JPEG_START):
-        return frame_pixels(data)
+        return _one_image(frame_pixels(data))
     if data.startswith(PNG_SIGNATURE):
         if data[12:16] != b"IHDR":
             return 0
-        return int.from_bytes(data[16:20], "big") * int.from_bytes(data[20:24], "big")
+        return _one_image(int.from_bytes(data[16:20], "big") * int.from_bytes(data[20:24], "big"))
     try:
         with Image.open(io.BytesIO(data), formats=list(ImageLimits().formats)) as image:
             width, height = image.size
     except Exception:  # noqa: BLE001 - undecodable bytes are the worker's to report
         return 0
     return width * height
+
+
+def _one_image(pixels: int) -> int:
+    """As Pillow's header parser counts: a single image past its bomb limit is the worker's to refuse, with the
+    field that carried it."""
+    return 0 if pixels > 2 * Image.MAX_IMAGE_PIXELS else pixels
 
 
 def check_pixel_budget(images: list[bytes], budget: int) -> None:
