@@ -128,7 +128,7 @@ def test_a_photo_without_a_face_and_a_file_that_is_no_image(page, tmp_path):
     text = tmp_path / "notes.jpg"
     shutil.copy(FACES / "PROVENANCE.md", text)
     refused = step.run("compare", {"compare-a": text, "compare-b": FACES / "obama_1.jpg"}, "2-compare-not-an-image")
-    assert refused["state"] == "error" and "not a decodable image" in refused["details"][0], refused
+    assert refused["state"] == "error" and refused["details"][0].startswith("notes.jpg: not a decodable image")
     assert refused["faces"] == []
     searched = step.run("search", {"search-files": empty}, "3-search-no-face")
     assert searched["state"] == "bad" and searched["decision"] == "No match" and searched["details"], searched
@@ -147,3 +147,24 @@ def test_the_page_and_its_token_route_exist_only_in_demo_mode(service, try_servi
     counted = request(try_service.http_url, "GET", "/api/face/v1/classcount",
                       headers={"Authorization": f"Bearer {token}"})
     assert counted.status == 200
+
+
+def test_dropping_photos_fills_the_fields(page, tmp_path):
+    """A drop as the browser delivers it (a DragEvent carrying files) on each of compare's fields."""
+    drop = """
+        const [zoneId, name, data] = arguments;
+        const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([bytes], name, { type: "image/jpeg" }));
+        const zone = document.getElementById(zoneId).closest(".drop");
+        zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        const highlighted = zone.classList.contains("over");
+        zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        return [highlighted, zone.classList.contains("over"), document.getElementById(zoneId).files[0].name];
+    """
+    for field, name in (("compare-a", "obama_1.jpg"), ("compare-b", "obama_2.jpg")):
+        data = base64.b64encode((FACES / name).read_bytes()).decode()
+        assert page.execute_script(drop, field, name, data) == [True, False, name]
+    step = Step(page, tmp_path)
+    dropped = step.run("compare", {}, "1-compare-dropped")
+    assert dropped["state"] == "ok" and dropped["decision"].startswith("Same person: score "), dropped

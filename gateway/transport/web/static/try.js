@@ -144,11 +144,14 @@
     async compare() {
       const [a] = files("compare-a");
       const [b] = files("compare-b");
-      const data = await api("POST", "/api/v1/photoverify", {
-        liveImages: [{ image: await base64(a) }], photo: await base64(b), disableLivenessDetection: true });
+      // The service's messages name PhotoVerify's fields (live_images[0], photo): here they are the two files.
+      const names = (text) => text.replace("live_images[0]", a.name).replace("photo:", b.name + ":");
+      const body = { liveImages: [{ image: await base64(a) }], photo: await base64(b), disableLivenessDetection: true };
+      const data = await api("POST", "/api/v1/photoverify", body).catch((error) => {
+        throw new Error(names(error.message));
+      });
       const level = data.verificationLevel || "NOT_RECOGNIZED";
       const same = level !== "NOT_RECOGNIZED";
-      const names = (text) => text.replace("live_images[0]", a.name).replace("photo:", b.name + ":");
       outcome("compare", same ? "ok" : "bad",
               `${same ? "Same person" : "Not the same person"}: score ${score(data.verificationScore)} (${level})`,
               jobErrors(data).map(names));
