@@ -185,3 +185,4 @@ class EmbeddedRedis:
                 self.process.kill()
                 self.process.wait()
         self.socket_path.unlink(missing_ok=True)
+        shutil.rmtree(self.socket_path.parent, ignore_errors=True)  # the bws-redis-* directory made here
