@@ -80,6 +80,12 @@ class EmbeddedRedis:
         return self.data_dir / "redis.pid"
 
     @property
+    def url_file(self) -> Path:
+        """Where the server's url is kept while it runs (its socket is in a temp folder, different at every
+        start): what an operator command such as `python -m templates_store.migrate` reads."""
+        return self.data_dir / "url"
+
+    @property
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
@@ -129,6 +135,7 @@ class EmbeddedRedis:
                     self.process.wait()
                 raise RuntimeError(f"embedded redis-server did not start (exit code {code})")
             time.sleep(0.02)
+        self.url_file.write_text(self.url + "\n")  # 600 under the data folder's rules (make_private)
         return self
 
     def _answers(self) -> bool:
@@ -185,4 +192,5 @@ class EmbeddedRedis:
                 self.process.kill()
                 self.process.wait()
         self.socket_path.unlink(missing_ok=True)
+        self.url_file.unlink(missing_ok=True)
         shutil.rmtree(self.socket_path.parent, ignore_errors=True)  # the bws-redis-* directory made here

@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not args.redis_url.strip():
         raise SystemExit("migrate: --redis-url is empty: give the Redis URL the service uses (its BWS_REDIS_URL; the "
-                         "embedded Redis of `make run` is logged as \"embedded Redis started\" with its url)")
+                         "embedded Redis of `make run` writes its url to data/redis/url while it runs)")
 
     async def run() -> dict[str, int]:
         redis = connect(args.redis_url)
