@@ -276,6 +276,9 @@ def test_doc_block(readme_run, doc_sessions, index):
 
 def run_block(session: Session, context: Context, log_path: Path, index: int, block: Block) -> None:
     if block.marker == "not-tested":
+        problems = check_untested(block, context.work)
+        if problems:
+            pytest.fail(f"{block.name}:\n" + "\n".join(problems), pytrace=False)
         pytest.skip(f"not-tested: {block.argument}")
     exports = SETUPS[block.argument](context) if block.marker == "test-env" else {}
     failed, output = session.run(index, block, exports)
@@ -283,6 +286,51 @@ def run_block(session: Session, context: Context, log_path: Path, index: int, bl
         pytest.fail(f"{block.name} failed:\n--- block ---\n{block.text}--- failed ---\n" + "\n".join(failed)
                     + f"\n--- output ---\n{output[-6000:]}\n--- service log (end) ---\n"
                     + log_path.read_text()[-2000:], pytrace=False)
+
+
+def check_untested(block: Block, work: Path) -> list[str]:
+    """What this machine can check of a block it cannot run (a cluster, a container engine): the files it reads
+    exist, made by an earlier block of the same reading, and the Helm chart renders with the values it passes
+    (the values `helm upgrade --reuse-values` keeps: the required ones of tests/deploy/test_helm.py)."""
+    problems, text = [], block.text.replace("\\\n", " ")
+    for path in re.findall(r"--(?:from-file|cert|key)=(\S+)", text):
+        if not (work / path).is_file():
+            problems.append(f"{path}: no earlier block creates it")
+    for line in text.splitlines():
+        command = line.split("#", 1)[0]
+        if not re.match(r"\s*helm (install|upgrade)\b", command):
+            continue
+        values: dict = {}
+        for key, value in re.findall(r"--set\s+([\w.]+)=(\S+)", command):
+            *parents, last = key.split(".")
+            target = values
+            for name in parents:
+                target = target.setdefault(name, {})
+            target[last] = {"true": True, "false": False}.get(value, int(value) if value.isdigit() else value)
+        from tests.deploy.test_helm import render  # the Helm SDK: a test dependency
+        try:
+            (deployment,) = render(values)["Deployment"]
+        except Exception as error:  # the SDK's errors: a value the chart refuses
+            problems.append(f"the chart does not render with {values}: {error}")
+            continue
+        repository = values.get("image", {}).get("repository")
+        image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+        if repository and not image.startswith(f"{repository}:"):
+            problems.append(f"image.repository={repository} but the Deployment runs {image}")
+    return problems
+
+
+def test_untested_blocks_are_checked_for_files_and_chart_values(tmp_path):
+    install = Block(1, "s", "kubectl create secret generic c --from-file=clients.json\n"
+                            "helm install face helm/bws-gateway --set image.repository=r.example/bws \\\n"
+                            "  --set secrets.clients=c --set workers=3  # a comment\n", "not-tested")
+    assert check_untested(install, tmp_path) == ["clients.json: no earlier block creates it"]
+    (tmp_path / "clients.json").write_text("{}")
+    assert check_untested(install, tmp_path) == []
+    refused = Block(1, "s", "helm upgrade face helm/bws-gateway --reuse-values --set ingress.grpc.enabled=true\n",
+                    "not-tested")
+    (problem,) = check_untested(refused, tmp_path)
+    assert "{'ingress': {'grpc': {'enabled': True}}}" in problem and "tlsSecret is required" in problem
 
 
 def test_the_harness_finds_markers_and_reports_failures(tmp_path):
