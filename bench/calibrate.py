@@ -220,7 +220,7 @@ def main() -> None:
     parser.add_argument("--no-dlib", action="store_true", help="skip the previous engine")
     args = parser.parse_args()
     if not args.lfw.is_dir():
-        print(f"calibration photos not found at {args.lfw}: nothing to measure (see the README, Accuracy)")
+        print(f"calibration photos not found at {args.lfw}: nothing to measure (see docs/engine.md, Scores)")
         return
     groups = people(args.lfw)
     paths = [p for group in groups.values() for p in group]

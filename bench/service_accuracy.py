@@ -367,7 +367,7 @@ def main() -> None:
     sys.path.insert(0, str(args.code.resolve()))
     os.chdir(args.code)
     if not args.lfw.is_dir():
-        print(f"calibration photos not found at {args.lfw}: nothing to measure (see the README, Accuracy)")
+        print(f"calibration photos not found at {args.lfw}: nothing to measure (see docs/measurements.md)")
         return
     paths = photos(args.lfw)
     if args.mode == "report":

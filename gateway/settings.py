@@ -42,7 +42,7 @@ class Settings:
     max_jpeg_scans: int = 100  # a progressive JPEG's scans (each a pass over the whole image); photos have ~10
     max_feature_vectors: int = 20  # per template; enrolling more drops the oldest
     # A photo with several faces of similar size (none a bystander): "refuse" it (MultipleFacesFound, BWS's rule)
-    # or use its most central face ("primary"). Bystanders are ignored either way (README, Face engine).
+    # or use its most central face ("primary"). Bystanders are ignored either way (docs/engine.md, Face engine).
     multiple_faces: str = "refuse"
     redis_timeout_seconds: float = 5.0  # connecting to and waiting for Redis; then the call is UNAVAILABLE
     # Liveness: nose parallax (in eye distances) at which motion_liveness_score is 0.5.
@@ -51,7 +51,7 @@ class Settings:
     pad: str = "on"
     # The bundled models (comma-separated: minifasnet, suri), how their live probabilities are fused (mean, min,
     # geometric) and the fused probability from which a face is live (reported scores are live from 0.5 whatever
-    # the threshold). The defaults were chosen by bench/pad_fusion.py (README, "Passive liveness").
+    # the threshold). The defaults were chosen by bench/pad_fusion.py (docs/liveness.md, "Passive liveness").
     pad_models: str = "minifasnet,suri"
     pad_fusion: str = "mean"
     pad_threshold: float = 0.5
@@ -94,7 +94,7 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)
     index_poll_seconds: float = 0.25
     # Buckets (cluster slots) a new partition's templates are sharded into; recorded per partition
-    # when it is created, so changing this only affects partitions created afterwards (README "Sizing").
+    # when it is created, so changing this only affects partitions created afterwards (docs/storage.md, "Sizing").
     partition_buckets: int = 24
     grace_seconds: float = 30.0
     # An HTTP connection without a complete request for this long is closed (idle keep-alive connections,

@@ -1,4 +1,4 @@
-"""The import rules of the layers (README, Architecture), read from the source: each rule names the modules it
+"""The import rules of the layers (docs/architecture.md), read from the source: each rule names the modules it
 covers and the imports they may not make. A module's own imports count (not what those import in turn), except
 for bws_cli, which must install and run without the server: nothing it reaches may be gateway."""
 from __future__ import annotations

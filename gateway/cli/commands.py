@@ -169,7 +169,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="{serve,clients,keys,token}")
     sub.add_parser("serve", help="run the service (the default); configured by BWS_* environment variables",
                    description="Serve gRPC and REST until SIGTERM or Ctrl-C. All configuration comes from "
-                               "BWS_* environment variables (see the README).")
+                               "BWS_* environment variables (see docs/configuration.md).")
 
     clients = sub.add_parser("clients", help="add, list, remove clients or rotate their keys",
                              description="Edit the client registry (BWS_CLIENTS_FILE, else the development "

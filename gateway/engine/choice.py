@@ -7,7 +7,7 @@ ignored and reported, when it is cut by the border, or less than half the
 primary's width, or both clearly farther from the centre and smaller. Any
 other face makes the image ambiguous: with `refuse` (the default, BWS's
 rule) no face of it is used; with `primary` the primary face is. Measured on
-the calibration photos (README, "Several faces on a photo").
+the calibration photos (docs/engine.md, "Several faces on a photo").
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 dark): on the whole image before detecting faces again (CLAHE on the
 lightness), and on an aligned face before describing it (its grey levels
 stretched to those of an ordinary face). Measured in bench/service_accuracy.py
-(degraded; README)."""
+(degraded; docs/measurements.md)."""
 from __future__ import annotations
 
 import cv2

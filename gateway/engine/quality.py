@@ -4,7 +4,7 @@ Each check scores 0..1 (higher is better) and fails (`passed` False, with a
 message) below the level a good enrollment photo reaches. Failing a check does
 not make the face unusable: the network embeds every face it can use. Only
 below the hard minimums of `QualityLimits` (measured on the calibration set,
-see bench/calibrate.py and the README) is a face refused.
+see bench/calibrate.py and docs/engine.md) is a face refused.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class QualityLimits:
     good_sharpness: float = 60.0
     max_yaw: float = 0.55  # 0 frontal, 1 profile (nose at an eye corner)
     # Refusals: below these the network's false non-match rate at the default
-    # threshold rises far above that of good photos (measured, README).
+    # threshold rises far above that of good photos (measured, docs/engine.md).
     usable_eye_distance: float = 8.0  # under it (7 px) FNMR 63%; at 8 px 19%, at 10 px 8%, good photos 1.5%
     usable_sharpness: float = 1.0  # about a blur of 0.13 eye distances: FNMR 70-90%; at 1.5, 39%
     usable_brightness: float = 8.0

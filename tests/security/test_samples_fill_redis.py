@@ -120,7 +120,7 @@ def test_sample_bytes_are_capped_per_token_and_application(capped):
 
 
 def test_only_token_flow_keys_expire(capped):
-    """What README "Sizing" tells operators: a volatile-* eviction policy can drop the token flow's samples and
+    """What docs/storage.md, Sizing, tells operators: a volatile-* eviction policy can drop the token flow's samples and
     results, never a template (nor the counts that limit tokens and applications: test_review_eviction.py),
     because only the former carry a TTL."""
     service, raw = capped

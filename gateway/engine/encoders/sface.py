@@ -6,7 +6,7 @@ points, then turned into a unit 128-d descriptor. Version 2 of the encoders
 (1 was dlib's ResNet): descriptors of different versions are not comparable.
 
 Its calibration (CALIBRATION, below) was read from measured scores of the
-calibration photos (bench/calibrate.py; figures in the README, section Scores):
+calibration photos (bench/calibrate.py; figures in docs/engine.md, section Scores):
 1,167 LFW photos of 400 people, 1,282 genuine and 679,079 impostor pairs. LFW
 celebrities may be in the network's training data, so the rates are optimistic
 for strangers.

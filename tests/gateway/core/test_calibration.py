@@ -13,7 +13,7 @@ def test_the_constants_are_the_current_networks():
 
 
 def test_sface_measured_values():
-    """The figures of bench/calibrate.py (README, Scores): a change here is a recalibration."""
+    """The figures of bench/calibrate.py (docs/engine.md, Scores): a change here is a recalibration."""
     assert ENCODER is sface.SPEC and sface.SPEC.version == 2 and sface.SPEC.size == 128
     assert sface.CALIBRATION.verify_cosine == 0.36
     assert sface.CALIBRATION.level_cosine == {1: 0.315, 2: 0.336, 3: 0.361, 4: 0.422, 5: 0.475}

@@ -16,7 +16,7 @@ from tests.conftest import face
 from tests.e2e.media import video
 from tests.gateway.engine.scenes import FILL, SIZES, Scene, background, jpeg, render
 
-# Below about 40 px (eyes 16 px apart) the network's false non-matches climb (README, Quality checks): such faces
+# Below about 40 px (eyes 16 px apart) the network's false non-matches climb (docs/engine.md, quality): such faces
 # must be found and reported as small; from there on they must also be recognised.
 RECOGNISED_FROM = 40
 
