@@ -37,7 +37,7 @@ from gateway.infra.store_outage import translate
 from gateway.transport.extension.flow import ExtensionFlow, decode_data_url
 from gateway.transport.extension.http import JOB_ID
 from gateway.transport.extension.task_tokens import parse_bcid
-from gateway.transport.rest.bodies import BodyError, holding_body, read_body
+from gateway.transport.rest.bodies import BodyError, holding_body, read_body, refusing
 from gateway.transport.status import http_status_of
 
 log = logging.getLogger("bws.extension")
@@ -85,7 +85,7 @@ def _answer(error: Exception) -> web.Response:
     if isinstance(error, OverBudget):
         return _message(429, str(error), {"Retry-After": str(error.retry_after)})
     if isinstance(error, BodyError):
-        return _message(error.status, str(error))
+        return refusing(error, _message(error.status, str(error)))
     if isinstance(error, ServiceError):
         headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
         status = http_status_of(error.kind)

@@ -23,6 +23,7 @@ from gateway.core.errors import ErrorKind, InvalidArgument, NotFound, Permission
 from gateway.transport.extension import task_tokens
 from gateway.transport.extension.image_end import image_bytes
 from gateway.transport.extension.tasks import TASKS
+from gateway.core.fairness import image_pixels
 from gateway.core.job_errors import Classic, classic_code
 from gateway.core.liveness import LiveImage, Liveness
 from gateway.core.recognition import EnrollmentAction, FaceRecognition, mean_descriptor
@@ -36,7 +37,7 @@ _DATA_URL = re.compile(r"^data:(image/(?:png|jpeg|jpg|bmp))(?:;[a-z0-9=.+-]+)*;b
 _NOBODY = Client("", b"\0" * 32, PartitionId("nobody", 0), app_secret=secrets.token_urlsafe(32))
 # A refused sample's HTTP status and BWS error code, by the cap it is over; an application over its cap may retry
 # once its tokens' samples are used or expired.
-_REFUSALS = {"count": (400, "TooManySamples"), "token": (413, "SamplesTooLarge"),
+_REFUSALS = {"count": (400, "TooManySamples"), "token": (413, "SamplesTooLarge"), "pixels": (413, "SamplesTooLarge"),
              "application": (429, "ApplicationSampleLimit")}
 APPLICATION_RETRY_SECONDS = 60
 _WARNINGS = {"FaceSize": "ImageTooSmall", "Sharpness": "ImageTooBlurry", "FaceInsideImage": "FaceCutOff"}
@@ -158,8 +159,10 @@ class ExtensionFlow:
         concerns = [c for c in analysis.faces[0].checks if not c.passed or c.score < 1 and c.check == "FaceInsideImage"]
         warnings = [_warning(c) for c in concerns]
         try:
+            # The token's samples together stay within the task's pixel budget: checked here, not when the task
+            # has taken them and used a try.
             await self.samples.add(token.partition, token.app_id, token.samples_id, position, (tag or "").lower(),
-                                   image, token.ttl_ms)
+                                   image, token.ttl_ms, image_pixels(image))
         except SampleRefused as exc:
             status, code = _REFUSALS[exc.reason]
             raise UploadRefused(str(exc), code, status,

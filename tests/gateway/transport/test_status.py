@@ -26,7 +26,7 @@ def test_every_kind_has_one_code_and_one_http_status():
     assert {kind: http_status_of(kind) for kind in ErrorKind} == {
         ErrorKind.INVALID_ARGUMENT: 400, ErrorKind.UNAUTHENTICATED: 401, ErrorKind.PERMISSION_DENIED: 403,
         ErrorKind.NOT_FOUND: 404, ErrorKind.RESOURCE_EXHAUSTED: 429, ErrorKind.UNIMPLEMENTED: 501,
-        ErrorKind.UNAVAILABLE: 503}
+        ErrorKind.UNAVAILABLE: 503, ErrorKind.DEADLINE_EXCEEDED: 504}
     assert all(code in HTTP_STATUS for code in GRPC_CODE.values())
 
 
