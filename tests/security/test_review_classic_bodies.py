@@ -1,0 +1,46 @@
+"""Attacks on the bodies of the classic Web API (/extension/): the token flow's upload, which an end user's
+browser sends with the task token it was given, and the direct calls (Basic app id and secret).
+
+- A data URL's header was matched by a regular expression run over the whole body: "data:image/png" followed by
+  ";a" a few million times (no comma) kept the event loop, and with it every call of every tenant (gRPC, REST,
+  /livez), busy for seconds per request: 20 MB stalled /livez for 3 s, 48 MB for 14 s on the 2-core machine.
+  The header is now read within its first 256 bytes (MAX_DATA_URL_HEADER), so a header longer than that is refused
+  however the body goes on; the test sends such a header before a valid image, which was accepted before."""
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from tests.conftest import face
+from tests.e2e.http import request
+from tests.e2e.test_extension import Flow, basic
+
+JPEG = base64.b64encode(face("obama_1.jpg")).decode()
+
+
+def _long_header_url(repeats: int) -> bytes:
+    return ("data:image/jpeg" + ";a" * repeats + ";base64," + JPEG).encode()
+
+
+@pytest.mark.parametrize("repeats", [200, 200_000])  # a header of 415 bytes, of 400 KB
+def test_a_data_url_header_is_read_within_its_first_bytes(service, repeats):
+    flow = Flow(service)
+    token = flow.token(9_100_001, "verify")
+    uploaded = flow.upload(token, _long_header_url(repeats))
+    assert uploaded.status == 400 and uploaded.json["Error"] == "InvalidSample", uploaded.body
+    for path in ("/extension/qualitycheck", "/extension/passivelivedetection"):
+        reply = request(service.http_url, "POST", path, raw=_long_header_url(repeats),
+                        headers={**basic(service), "Content-Type": "text/plain"})
+        assert reply.status == 400 and reply.json == {"Message": "InvalidSampleData"}, (path, reply.body)
+
+
+def test_an_ordinary_data_url_header_still_reads(service):
+    """Media type parameters (a name, a charset) before ;base64 are kept within the header's bound."""
+    flow = Flow(service)
+    token = flow.token(9_100_002, "verify")
+    uploaded = flow.upload(token, f"data:image/JPEG;name=obama-1.jpg;charset=binary;base64,{JPEG}\r\n".encode())
+    assert uploaded.status == 200 and uploaded.json["Accepted"] is True, uploaded.body
+    reply = request(service.http_url, "POST", "/extension/qualitycheck", raw=f"data:image/jpeg;base64,{JPEG}".encode(),
+                    headers={**basic(service), "Content-Type": "text/plain"})
+    assert reply.status == 200 and reply.json["EyeCenters"], reply.body
