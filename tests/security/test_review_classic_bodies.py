@@ -5,7 +5,10 @@ browser sends with the task token it was given, and the direct calls (Basic app 
   ";a" a few million times (no comma) kept the event loop, and with it every call of every tenant (gRPC, REST,
   /livez), busy for seconds per request: 20 MB stalled /livez for 3 s, 48 MB for 14 s on the 2-core machine.
   The header is now read within its first 256 bytes (MAX_DATA_URL_HEADER), so a header longer than that is refused
-  however the body goes on; the test sends such a header before a valid image, which was accepted before."""
+  however the body goes on; the test sends such a header before a valid image, which was accepted before.
+- Bodies the direct calls could not parse (JSON nested 100,000 deep, an integer of 5,000 digits, non-ASCII text in
+  a data URL, also in an upload) were 500 "internal error" with an ERROR traceback in the log, one per request:
+  now 400 InvalidSampleData (InvalidSample for an upload), and nothing logged as a service error."""
 from __future__ import annotations
 
 import base64
@@ -44,3 +47,31 @@ def test_an_ordinary_data_url_header_still_reads(service):
     reply = request(service.http_url, "POST", "/extension/qualitycheck", raw=f"data:image/jpeg;base64,{JPEG}".encode(),
                     headers={**basic(service), "Content-Type": "text/plain"})
     assert reply.status == 200 and reply.json["EyeCenters"], reply.body
+
+
+def _error_lines(service) -> int:
+    return sum('"level": "ERROR"' in line for line in service.log_path.read_text().splitlines())
+
+
+MALFORMED = {  # bodies a caller sends: each was a 500 {"Message": "internal error"} and a logged traceback
+    "nested JSON": ("application/json", b"[" * 100_000),
+    "nested JSON in a field": ("application/json", b'{"liveimage1": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"),
+    "JSON integer of 5,000 digits": ("application/json", b'{"liveimage1": 1' + b"0" * 5_000 + b"}"),
+    "non-ASCII base64": ("text/plain", "data:image/png;base64,\u00e9\u00e9AA".encode()),
+    "non-ASCII base64 in JSON": ("application/json", '{"liveimage1": "data:image/png;base64,\u00e9AAA"}'.encode()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_malformed_classic_bodies_are_400_never_500(service, name):
+    kind, body = MALFORMED[name]
+    errors = _error_lines(service)
+    for path in ("/extension/qualitycheck", "/extension/livedetection", "/extension/photoverify2"):
+        reply = request(service.http_url, "POST", path, raw=body, headers={**basic(service), "Content-Type": kind})
+        assert reply.status == 400 and reply.json["Message"] in ("InvalidSampleData", "MissingData"), \
+            (path, reply.status, reply.body)
+    if kind == "text/plain":  # the token flow's upload, which the end user's browser sends
+        flow = Flow(service)
+        uploaded = flow.upload(flow.token(9_100_003, "verify"), body)
+        assert uploaded.status == 400 and uploaded.json["Error"] == "InvalidSample", uploaded.body
+    assert _error_lines(service) == errors  # a caller's bad body is no service error

@@ -260,7 +260,7 @@ def parse_body(body: bytes, content_type: str, names: tuple[str, ...], raw: bool
     else:
         try:
             fields = json.loads(text) if text else {}
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # bad JSON, integers of more digits than Python converts, nesting
             raise Refused(400, Classic.INVALID_SAMPLE_DATA) from None
         if isinstance(fields, str) and raw:
             fields = {"image": fields}
