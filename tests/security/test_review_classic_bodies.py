@@ -20,6 +20,7 @@ import pytest
 
 from tests.conftest import face
 from tests.e2e.http import request
+from tests.security.own_service import rss_mb
 from tests.e2e.test_extension import Flow, basic
 
 JPEG = base64.b64encode(face("obama_1.jpg")).decode()
@@ -97,3 +98,15 @@ def test_a_form_of_escapes_is_refused_before_it_is_unquoted(service):
         assert reply.status == status, (body[:80], reply.body)
         if status == 400:
             assert reply.json == {"Message": "InvalidSampleData"}
+
+
+def test_a_classic_json_body_of_millions_of_values_is_refused_before_it_is_built(service):
+    """The direct calls' JSON bodies are counted as the REST transcoder's are (MAX_JSON_SEPARATORS): 6 MB of "{},"
+    were two million objects built in the service process."""
+    before = rss_mb(service.process.pid)
+    body = b'{"liveimage1": [' + b"{}," * 2_000_000 + b"{}]}"
+    for path in ("/extension/livedetection", "/extension/qualitycheck"):
+        reply = request(service.http_url, "POST", path, raw=body,
+                        headers={**basic(service), "Content-Type": "application/json"})
+        assert reply.status == 400 and reply.json == {"Message": "InvalidSampleData"}, (path, reply.body)
+    assert rss_mb(service.process.pid) - before < 100

@@ -27,6 +27,7 @@ from urllib.parse import unquote_plus
 
 from aiohttp import web
 
+from bws_proto.transcoding.marshal import within_value_limit
 from gateway.core import tenancy
 from gateway.core.errors import InvalidArgument, NotFound, PermissionDenied, ServiceError
 from gateway.core.job_errors import CLASSIC_CODE, Classic, JobError
@@ -266,6 +267,7 @@ def parse_body(body: bytes, content_type: str, names: tuple[str, ...], raw: bool
             raise Refused(400, Classic.INVALID_SAMPLE_DATA) from None
     else:
         try:
+            within_value_limit(body)  # 50 MB of "{}," would be 17 million objects
             fields = json.loads(text) if text else {}
         except (ValueError, RecursionError):  # bad JSON, integers of more digits than Python converts, nesting
             raise Refused(400, Classic.INVALID_SAMPLE_DATA) from None
