@@ -2,7 +2,8 @@
 servicers copied them out one by one (a Python step each, in the event loop that serves every call of every client)
 before the core counted them: 8 MB of empty images held /livez for 1.9 s, 64 MB for about 15 s. Images are now
 counted first (the core's own limit, BWS_MAX_IMAGES), and a tags field holds at most 1,024 (a template keeps at most
-64): SetTemplateTags with two million copies of one tag was accepted."""
+64): SetTemplateTags with two thousand copies of one tag was accepted. And protobuf itself builds an object for each
+field before any of this: past 100,000 fields the message is refused unbuilt (gateway/transport/grpc/wire.py)."""
 from __future__ import annotations
 
 import grpc
@@ -11,11 +12,12 @@ import pytest
 from bws_proto import bioidwebservice_pb2 as bws
 from bws_proto import bwsmessages_pb2 as msg
 from bws_proto import facerecognition_pb2 as fr
+from tests.security.own_service import rss_mb
 
 TAGS = ("/bioid.services.v1.FaceRecognition/SetTemplateTags", fr.SetTemplateTagsRequest(
-    classId=1, tags=["x"] * 2_000_000))
-SEARCH_TAGS = ("/bioid.services.v1.FaceRecognition/GetClassCount", fr.GetClassCountRequest(tags=["x"] * 2_000_000))
-SEARCH = ("/bioid.services.v1.FaceRecognition/Search", b"\x0a\x00" * 2_000_000)
+    classId=1, tags=["x"] * 2_000))
+SEARCH_TAGS = ("/bioid.services.v1.FaceRecognition/GetClassCount", fr.GetClassCountRequest(tags=["x"] * 2_000))
+SEARCH = ("/bioid.services.v1.FaceRecognition/Search", b"\x0a\x00" * 4_000_000)
 LIVE = ("/bioid.services.v1.BioIDWebService/LivenessDetection", bws.LivenessDetectionRequest(
     live_images=[msg.ImageData(image=b"x", tags=["up"] * 2_000)] + [msg.ImageData()]))
 
@@ -36,9 +38,23 @@ def test_a_tags_field_holds_at_most_1024(service, method, message):
         (error.code(), error.details())
 
 
-def test_millions_of_empty_images_are_refused_by_their_count(service):
-    error = _call(service, *SEARCH)
-    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and "images per call, got 2000000" in error.details()
+def test_thousands_of_empty_images_are_refused_by_their_count(service):
+    error = _call(service, "/bioid.services.v1.FaceRecognition/Search", b"\x0a\x00" * 50_000)
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and "images per call, got 50000" in error.details()
+
+
+def test_millions_of_fields_are_refused_before_the_message_is_built(service):
+    """protobuf builds an object of 40 bytes and more for each empty image: 8 MB of them grew the process by
+    200 MB (64 MB, by more than 1.5 GB), whatever the byte budget had counted. The message's wire bytes are walked
+    first, up to MAX_FIELDS fields (gateway/transport/grpc/wire.py)."""
+    before = rss_mb(service.process.pid)
+    for method, raw in (SEARCH, ("/bioid.services.v1.FaceRecognition/Enroll", b"\x12\x00" * 4_000_000),
+                        ("/bioid.services.v1.BioIDWebService/LivenessDetection", bws.LivenessDetectionRequest(
+                            live_images=[msg.ImageData(image=b"x", tags=[""] * 4_000_000)]))):  # one image's tags
+        error = _call(service, method, raw)
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and "more than 100000 fields" in error.details(), \
+            (method, error.details())
+    assert rss_mb(service.process.pid) - before < 60
     with service.channel() as channel:  # and the service goes on
         call = channel.unary_unary("/bioid.services.v1.FaceRecognition/GetClassCount",
                                    request_serializer=fr.GetClassCountRequest.SerializeToString,
