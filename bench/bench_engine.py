@@ -61,7 +61,7 @@ def main() -> None:
     pixels = [scaled(decode_image(d)[0]) for d in data]
     dlib_engine, engine = DlibReference(), FaceEngine()
     dlib_boxes = [dlib_engine.detect(p)[0] for p in pixels]
-    found = [engine._detector.detect(p, MAX_SIDE)[0] for p in pixels]
+    found = [engine._finder.find(p, MAX_SIDE).faces[0] for p in pixels]
     n, rounds = len(data), args.rounds
 
     def dlib_whole(i: int) -> None:
@@ -69,7 +69,7 @@ def main() -> None:
 
     rows = [
         ("face detection", per_image_ms(lambda i: dlib_engine.detect(pixels[i]), n, rounds),
-         per_image_ms(lambda i: engine._detector.detect(pixels[i], MAX_SIDE), n, rounds)),
+         per_image_ms(lambda i: engine._finder.find(pixels[i], MAX_SIDE), n, rounds)),
         ("face embedding", per_image_ms(lambda i: dlib_engine.describe(pixels[i], dlib_boxes[i]), n, rounds),
          per_image_ms(lambda i: engine._encoder.describe(align(pixels[i], found[i].points)), n, rounds)),
         ("whole-image analysis", per_image_ms(dlib_whole, n, rounds),

@@ -6,6 +6,10 @@ in gateway/engine/encoders/sface.py; and (--quality) the false non-match rate of
 blurred, dark and turned faces at the threshold, which sets the quality
 minimums below which the engine refuses a face.
 
+These are the network's figures, on the most central face of every photo. What
+the service delivers (its face choice, refusals and error codes, offline and
+over gRPC) is measured by bench/service_accuracy.py.
+
     python bench/calibrate.py [--quality] [--people 150]
 """
 from __future__ import annotations
@@ -57,7 +61,7 @@ def _central(boxes: list[tuple[float, float, float, float]], image: np.ndarray) 
 
 
 def central_descriptor(engine: FaceEngine, image: np.ndarray) -> np.ndarray | None:
-    found = engine._detector.detect(image, engine.options.detect_max_side)
+    found = engine._finder.find(image, engine.options.detect_max_side).faces
     if not found:
         return None
     chosen = found[_central([d.box for d in found], image)]
@@ -137,7 +141,7 @@ def threshold_report(genuine: np.ndarray, impostors: np.ndarray) -> None:
 
 def face_sharpness(engine: FaceEngine, image: np.ndarray) -> float:
     """The Sharpness check's measure (variance of the Laplacian of the aligned face) of the largest face."""
-    found = max(engine._detector.detect(image, engine.options.detect_max_side), key=lambda d: d.box[2] - d.box[0])
+    found = max(engine._finder.find(image, engine.options.detect_max_side).faces, key=lambda d: d.box[2] - d.box[0])
     return quality.laplacian_variance(align(image, found.points).mean(axis=2))
 
 
@@ -230,8 +234,8 @@ def main() -> None:
         current[p] = central_descriptor(engine, image)
         group_photos += len(engine.analyze_pixels(image, want_descriptors=False).faces) > 1
     print(f"current engine (YuNet + SFace): {time.perf_counter() - started:.0f} s for {len(paths)} photos; "
-          f"{group_photos} photos hold more than one face the service would count (bystanders of at least half "
-          "the main face's width): the service refuses those as group photos")
+          f"{group_photos} photos show faces of similar size that no bystander rule removes: the service refuses "
+          "those as MultipleFacesFound (BWS_MULTIPLE_FACES=refuse)")
     genuine, impostors = pair_cosines(current)
     if not args.no_dlib:
         reference = DlibReference()

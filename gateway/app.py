@@ -270,7 +270,7 @@ def engine_options(settings: Settings) -> EngineOptions:
         image_limits=ImageLimits(max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels,
                                  max_jpeg_scans=settings.max_jpeg_scans),
         video_limits=VideoLimits(max_bytes=settings.video_max_bytes, max_seconds=settings.video_max_seconds),
-        pad=pad)
+        pad=pad, multiple_faces=settings.multiple_faces)
 
 
 def create_app(settings: Settings) -> App:

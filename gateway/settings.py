@@ -39,6 +39,9 @@ class Settings:
     engine_video_job_seconds: float = 120.0  # a video: every frame decoded, a few analysed
     max_jpeg_scans: int = 100  # a progressive JPEG's scans (each a pass over the whole image); photos have ~10
     max_feature_vectors: int = 20  # per template; enrolling more drops the oldest
+    # A photo with several faces of similar size (none a bystander): "refuse" it (MultipleFacesFound, BWS's rule)
+    # or use its most central face ("primary"). Bystanders are ignored either way (README, Face engine).
+    multiple_faces: str = "refuse"
     redis_timeout_seconds: float = 5.0  # connecting to and waiting for Redis; then the call is UNAVAILABLE
     # Liveness: nose parallax (in eye distances) at which motion_liveness_score is 0.5.
     liveness_parallax: float = 0.06
@@ -126,6 +129,8 @@ class Settings:
             raise ValueError("BWS_TLS_CLIENT_CA needs BWS_TLS_CERT and BWS_TLS_KEY")
         if self.pad not in ("on", "off"):
             raise ValueError("BWS_PAD must be on or off")
+        if self.multiple_faces not in ("refuse", "primary"):
+            raise ValueError("BWS_MULTIPLE_FACES must be refuse or primary")
 
     @property
     def clients_path(self) -> Path:

@@ -84,11 +84,15 @@ def face_error(analysis: ImageAnalysis, where: str = "") -> JobError:
 
 def enrollment_error(analyses: list[ImageAnalysis], where: str = "") -> JobError:
     """Enroll's codes (the contract): NoFeatureVectors when a single face was found but could not be used,
-    NoSuitableFaceImage when no image holds exactly one face."""
+    MultipleFacesFound when the other images show several faces of similar size (none a bystander; refused with
+    BWS_MULTIPLE_FACES=refuse), NoSuitableFaceImage when no face was found."""
     prefix = f"{where}: " if where else ""
     single_face = [a for a in analyses if len(a.faces) == 1]
     if single_face:
         reasons = {c.message for a in single_face for c in a.faces[0].checks if not c.passed and c.message}
         return JobError(Bws3.NO_FEATURE_VECTORS, prefix + "faces found, but no feature vectors could be extracted"
                         + (f": {'; '.join(sorted(reasons))}" if reasons else ""))
+    if any(len(a.faces) > 1 for a in analyses):
+        return JobError(Bws3.MULTIPLE_FACES_FOUND, prefix + "several faces of similar size found, none of them a "
+                        "bystander (smaller, off centre or cut by the border): send photos of one person")
     return JobError(Bws3.NO_SUITABLE_FACE_IMAGE, prefix + "no image holds exactly one face")

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from gateway.engine import quality
+from gateway.engine import contrast, finding, quality
+from gateway.engine.choice import MODES, Choice, choose
+from gateway.engine.detector import Detection
 from gateway.engine.encoders import CURRENT as ENCODER
-from gateway.engine.detector import Detection, YuNetDetector
 from gateway.engine.images import decode_image, decode_png
 from gateway.engine.landmarks import Landmarker
 from gateway.engine.pad import PadOptions, load_pad
@@ -29,17 +30,16 @@ __all__ = ["ENCODER_VERSION", "EngineOptions", "FaceEngine"]
 CHIP_MARGIN = 24
 # Border added around a stored chip before detecting the face on it again.
 CHIP_BORDER = 0.25
-# A face less than this fraction of the largest face's width is a bystander in
-# the background: reported in SingleFaceOnImage's message, not analysed.
-BACKGROUND_FACE = 0.5
 
 
 @dataclass(frozen=True)
 class EngineOptions:
     image_limits: ImageLimits = ImageLimits()
     quality_limits: quality.QualityLimits = quality.QualityLimits()
-    detect_max_side: int = 640  # images are scaled down to this for detection only (YuNet finds faces down to ~10 px)
-    small_face_max_side: int = 2048  # the same for ID photos (scans with a small face)
+    detect_max_side: int = 640  # the first detection pass scales images to this (finding.py: then more passes)
+    # ID photos: faces narrower than this at the first pass are detected again at full resolution (a scanned page)
+    small_face_width: int = 64
+    multiple_faces: str = "refuse"  # choice.py: "refuse" ambiguous images (BWS's rule), or use their "primary" face
     video_limits: VideoLimits = VideoLimits()
     pad: PadOptions | None = None  # a presentation-attack-detection model, when the deployment has one
 
@@ -49,7 +49,9 @@ class FaceEngine:
         self.options = options
         # One engine per core (pool.py): OpenCV's own threads would only fight over the cores.
         cv2.setNumThreads(1)
-        self._detector = YuNetDetector()
+        if options.multiple_faces not in MODES:
+            raise ValueError(f"multiple_faces must be one of {', '.join(MODES)}")
+        self._finder = finding.FaceFinder()
         self._landmarker = Landmarker()
         self._encoder = ENCODER.load()
         self._pad = load_pad(options.pad) if options.pad else None
@@ -69,13 +71,17 @@ class FaceEngine:
     def analyze_pixels(self, pixels: np.ndarray, rotated: int = 0, want_descriptors: bool = True,
                        want_texture: bool = False, small_faces: bool = False) -> ImageAnalysis:
         height, width = pixels.shape[:2]
-        max_side = self.options.small_face_max_side if small_faces else self.options.detect_max_side
-        found, background = _foreground(self._detector.detect(pixels, max_side))
+        found = self._finder.find(pixels, self.options.detect_max_side,
+                                  self.options.small_face_width if small_faces else finding.TINY)
+        choice = choose(found.faces, width, height, self.options.multiple_faces)
         image_checks = (
-            QualityCheck("FaceFound", 1.0 if found else 0.0, "" if found else "no face found", bool(found)),
-            _single_face(len(found), background),
+            QualityCheck("FaceFound", 1.0 if found.faces else 0.0,
+                         found.recovered if found.faces else "no face found", bool(found.faces)),
+            _single_face(choice),
         )
-        faces = tuple(self._face(pixels, d, want_descriptors and len(found) == 1, want_texture) for d in found)
+        describe = want_descriptors and choice.primary is not None
+        # A face found on the contrast-normalised copy is analysed there, its passive liveness on the image.
+        faces = tuple(self._face(found.pixels, d, describe, want_texture, pixels) for d in choice.counted)
         return ImageAnalysis(width, height, rotated, faces, image_checks)
 
     def describe_chip(self, png: bytes) -> np.ndarray | None:
@@ -85,43 +91,42 @@ class FaceEngine:
         chip = decode_png(png)
         border = round(CHIP_BORDER * max(chip.shape[:2]))
         framed = cv2.copyMakeBorder(chip, border, border, border, border, cv2.BORDER_REPLICATE)
-        found = self._detector.detect(framed, max(framed.shape[:2]))
-        if not found:
+        found = self._finder.find(framed, max(framed.shape[:2]))
+        best = choose(found.faces, framed.shape[1], framed.shape[0], "primary").primary
+        if best is None:
             return None
-        centre = np.array(framed.shape[1::-1], np.float32) / 2
-        best = min(found, key=lambda d: float(np.linalg.norm(d.points.mean(axis=0) - centre)))
-        return self._encoder.describe(ENCODER.align(framed, best.points))
+        return self._encoder.describe(contrast.for_description(ENCODER.align(found.pixels, best.points)))
 
-    def _face(self, pixels: np.ndarray, found: Detection, describe: bool, texture: bool) -> Face:
+    def _face(self, pixels: np.ndarray, found: Detection, describe: bool, texture: bool,
+              original: np.ndarray) -> Face:
         landmarks = self._landmarker.landmarks(pixels, found.box)
         right_eye, left_eye = found.points[0], found.points[1]  # image-left: the person's right eye
         aligned = ENCODER.align(pixels, found.points)
         height, width = pixels.shape[:2]
         checks, refusal = quality.assess(float(np.linalg.norm(left_eye - right_eye)), aligned.mean(axis=2),
                                          landmarks, found.box, width, height, self.options.quality_limits)
-        descriptor = self._encoder.describe(aligned) if describe and refusal is None else None
+        descriptor = self._encoder.describe(contrast.for_description(aligned)) if describe and refusal is None \
+            else None
         features = QualityCheck("FaceFeaturesAvailable", 1.0 if descriptor is not None else 0.0,
                                 refusal or "", descriptor is not None)
-        texture_score = self._pad.score(pixels, found.box) if texture and self._pad else 0.0
+        texture_score = self._pad.score(original, found.box) if texture and self._pad else 0.0
         thumbnail = _png(ENCODER.align(pixels, found.points, margin=CHIP_MARGIN)) if descriptor is not None else b""
         return Face(found.box, Point(*map(float, left_eye)), Point(*map(float, right_eye)), landmarks,
                     checks + ((features,) if describe or refusal else ()), descriptor, thumbnail, texture_score)
 
 
-def _foreground(found: list[Detection]) -> tuple[list[Detection], int]:
-    """The faces that are not bystanders far behind, and how many bystanders there are."""
-    if not found:
-        return found, 0
-    largest = max(d.box[2] - d.box[0] for d in found)
-    kept = [d for d in found if d.box[2] - d.box[0] >= BACKGROUND_FACE * largest]
-    return kept, len(found) - len(kept)
-
-
-def _single_face(faces: int, background: int) -> QualityCheck:
+def _single_face(choice: Choice) -> QualityCheck:
+    faces = len(choice.counted)
     if faces > 1:
-        return QualityCheck("SingleFaceOnImage", 0.0, f"{faces} faces found, one expected", False)
-    if background:
-        return QualityCheck("SingleFaceOnImage", 0.8, f"{background} smaller face(s) in the background ignored")
+        return QualityCheck("SingleFaceOnImage", 0.0, f"{faces} faces found, one expected: similar in size and "
+                                                      "none a bystander (MultipleFacesFound)", False)
+    ignored = []
+    if choice.bystanders:
+        ignored.append(f"{choice.bystanders} bystander face(s) (smaller, off centre or cut by the border) ignored")
+    if choice.ambiguous:
+        ignored.append(f"{choice.ambiguous} other face(s) of similar size ignored: the most central face is used")
+    if ignored:
+        return QualityCheck("SingleFaceOnImage", 0.8 if not choice.ambiguous else 0.5, "; ".join(ignored))
     return QualityCheck("SingleFaceOnImage", 1.0 if faces == 1 else 0.0, "", faces == 1)
 
 

@@ -66,7 +66,7 @@ def test_enroll_ignores_unusable_images_and_says_why(a):
 
 
 @pytest.mark.parametrize("names, raw, code", [
-    (["group_three_faces.jpg"], None, "NoSuitableFaceImage"),
+    (["group_three_faces.jpg"], None, "MultipleFacesFound"),
     ([], "blank", "NoSuitableFaceImage"),
     ([], "tiny", "NoFeatureVectors"),
 ])

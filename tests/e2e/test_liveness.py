@@ -4,7 +4,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
 from bws_proto import bioidwebservice_pb2 as bws
 from bws_proto import bioidwebservice_pb2_grpc as bws_grpc
@@ -12,6 +12,8 @@ from bws_proto import bwsmessages_pb2 as msg
 from tests.conftest import face, launch_service, stop_service
 from tests.e2e.http import request
 from tests.e2e.media import jpeg, letterbox, perspective, photo, video
+from tests.gateway.engine.scenes import FILL, Scene, render
+from tests.gateway.engine.scenes import jpeg as scene_jpeg
 
 Level = bws.PhotoVerifyResponse.AccuracyLevel
 # The model's own sample images (tests/fixtures/minifasnet/PROVENANCE.md): F1, F2 attacks, T1 a live capture.
@@ -240,6 +242,34 @@ def test_photo_verify_same_person_with_liveness(live):
     assert result.verification_level >= Level.Value("LEVEL_1") and result.verification_score >= 0.5
     assert result.live and result.liveness_score >= 0.5 and result.errors == []
     assert len(result.photo_properties.faces) == 1 and len(result.image_properties) == 2
+
+
+def _document_page(source: str) -> bytes:
+    """A scanned ID document page (A4 at 300 dpi): a passport-size portrait, the face about 110 px wide, among
+    printed lines."""
+    portrait = render(Scene(110, 413, 531, source=source))
+    page = Image.new("RGB", (2480, 3508), (246, 244, 238))
+    page.paste(portrait, (300, 420))
+    lines = ImageDraw.Draw(page)
+    for y in range(1100, 3200, 90):
+        lines.rectangle((300, y, 300 + (y * 37) % 1500 + 400, y + 28), fill=(60, 60, 70))
+    return jpeg(page)
+
+
+@pytest.mark.parametrize("photo, kind", [
+    (lambda source: _document_page(source), "scanned document page, small face"),
+    (lambda source: scene_jpeg(Scene(800, 2500, 1728, source=source)), "press portrait, face 800 px wide"),
+    (lambda source: scene_jpeg(Scene(FILL, 1200, 1600, exif_rotated=True, source=source)), "face filling the frame"),
+])
+def test_photo_verify_finds_small_and_large_faces_on_id_photos(live, photo, kind):
+    same = live("PhotoVerify", bws.PhotoVerifyRequest(live_images=images("obama_3.jpg"), photo=photo("obama_1.jpg"),
+                                                      disable_liveness_detection=True))
+    assert same.errors == [] and len(same.photo_properties.faces) == 1, kind
+    assert same.verification_level >= Level.Value("LEVEL_1") and same.verification_score >= 0.5, kind
+    other = live("PhotoVerify", bws.PhotoVerifyRequest(live_images=images("obama_3.jpg"), photo=photo("biden_2.jpg"),
+                                                       disable_liveness_detection=True))
+    assert other.errors == [] and len(other.photo_properties.faces) == 1, kind
+    assert other.verification_level == Level.Value("NOT_RECOGNIZED"), kind
 
 
 def test_photo_verify_other_person_is_not_recognized(live):

@@ -21,6 +21,7 @@ def test_environment_overrides_with_types():
 @pytest.mark.parametrize("env, message", [({"BWS_GRPC_PORT": "x"}, "BWS_GRPC_PORT"),
                                           ({"BWS_VERIFY_THRESHOLD": "1.5"}, "BWS_VERIFY_THRESHOLD"),
                                           ({"BWS_PAD": "maybe"}, "BWS_PAD"),
+                                          ({"BWS_MULTIPLE_FACES": "largest"}, "BWS_MULTIPLE_FACES"),
                                           ({"BWS_PARTITION_BUCKETS": "0"}, "BWS_PARTITION_BUCKETS"),
                                           ({"BWS_ENGINE_JOB_SECONDS": "0"}, "BWS_ENGINE_JOB_SECONDS"),
                                           ({"BWS_ENGINE_VIDEO_JOB_SECONDS": "-1"}, "BWS_ENGINE_VIDEO_JOB_SECONDS"),
@@ -66,3 +67,10 @@ def test_passive_liveness_is_on_by_default_with_the_bundled_model():
     assert engine_options(Settings.from_env({"BWS_PAD": "off"})).pad is None
     with pytest.raises(ValueError, match="BWS_PAD_MODEL"):
         engine_options(Settings.from_env({"BWS_PAD_MODEL": "/nonexistent.onnx"}))
+
+
+def test_multiple_faces_refuses_by_default_and_reaches_the_engine():
+    from gateway.app import engine_options
+
+    assert engine_options(Settings.from_env({})).multiple_faces == "refuse"
+    assert engine_options(Settings.from_env({"BWS_MULTIPLE_FACES": "primary"})).multiple_faces == "primary"

@@ -34,7 +34,9 @@ async def test_enroll_then_verify_the_same_person_and_not_another(recognition):
 async def test_images_without_one_usable_face_enroll_nothing(recognition, store):
     failed = await recognition.enroll(ACME, 8, [photo("", faces=0), photo("carol", faces=2)])
     assert failed.action is EnrollmentAction.ENROLLMENT_FAILED
-    assert [e.error_code for e in failed.errors] == ["NoSuitableFaceImage"] and not store.templates
+    assert [e.error_code for e in failed.errors] == ["MultipleFacesFound"] and not store.templates
+    nothing = await recognition.enroll(ACME, 8, [photo("", faces=0)])
+    assert [e.error_code for e in nothing.errors] == ["NoSuitableFaceImage"] and not store.templates
     unusable = await recognition.enroll(ACME, 8, [photo("carol", usable=False)])
     assert [e.error_code for e in unusable.errors] == ["NoFeatureVectors"]
 

@@ -1,0 +1,71 @@
+"""Which found face is the subject, which are bystanders, and when an image is
+ambiguous (BWS refuses images that show several faces: MultipleFacesFound).
+
+The primary face is the most central one not cut by the image border (the
+most central of all when every face is cut). Another face is a bystander,
+ignored and reported, when it is cut by the border, or less than half the
+primary's width, or both clearly farther from the centre and smaller. Any
+other face makes the image ambiguous: with `refuse` (the default, BWS's
+rule) no face of it is used; with `primary` the primary face is. Measured on
+the calibration photos (README, "Several faces on a photo").
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from gateway.engine.detector import Detection
+
+MODES = ("refuse", "primary")
+CUT_MARGIN = 0.05  # of the face's width: a box this far past the border is cut
+SMALL = 0.5  # of the primary's width: smaller faces are bystanders
+FARTHER = 0.2  # of the image's longer side: this much farther from the centre than the primary ...
+SMALLER_WHEN_FARTHER = 0.9  # ... and smaller than this fraction of its width: a bystander
+
+
+@dataclass(frozen=True)
+class Choice:
+    counted: list[Detection]  # the faces the image is judged on, left to right: one, or several (ambiguous)
+    bystanders: int  # faces ignored
+    ambiguous: int  # faces like the primary one that were ignored by the `primary` mode
+
+    @property
+    def primary(self) -> Detection | None:
+        return self.counted[0] if len(self.counted) == 1 else None
+
+
+def choose(found: list[Detection], width: int, height: int, mode: str = "refuse") -> Choice:
+    if len(found) <= 1:
+        return Choice(list(found), 0, 0)
+    primary = min(found, key=lambda d: (cut(d, width, height), _off_centre(d, width, height)))
+    others = [d for d in found if d is not primary]
+    similar = [d for d in others if not bystander(d, primary, width, height)]
+    bystanders = len(others) - len(similar)
+    if not similar:
+        return Choice([primary], bystanders, 0)
+    if mode == "primary":
+        return Choice([primary], bystanders, len(similar))
+    return Choice(sorted([primary, *similar], key=lambda d: (d.box[0], d.box[1])), bystanders, 0)
+
+
+def bystander(face: Detection, primary: Detection, width: int, height: int) -> bool:
+    size, main = _width(face), _width(primary)
+    if cut(face, width, height) or size < SMALL * main:
+        return True
+    farther = _off_centre(face, width, height) - _off_centre(primary, width, height)
+    return farther >= FARTHER * max(width, height) and size < SMALLER_WHEN_FARTHER * main
+
+
+def cut(face: Detection, width: int, height: int) -> bool:
+    margin = CUT_MARGIN * _width(face)
+    left, top, right, bottom = face.box
+    return left < -margin or top < -margin or right > width + margin or bottom > height + margin
+
+
+def _width(face: Detection) -> int:
+    return face.box[2] - face.box[0]
+
+
+def _off_centre(face: Detection, width: int, height: int) -> float:
+    left, top, right, bottom = face.box
+    return math.hypot((left + right) / 2 - width / 2, (top + bottom) / 2 - height / 2)
