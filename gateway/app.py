@@ -257,15 +257,23 @@ async def _cancel(tasks: list[asyncio.Task], attempts: int = 10) -> None:
     log.warning("background tasks did not stop", extra={"tasks": [t.get_name() for t in pending]})
 
 
+def pad_options(settings: Settings) -> PadOptions | None:
+    if settings.pad == "off":
+        return None
+    if settings.pad_model and not settings.pad_model.is_file():
+        raise ValueError(f"BWS_PAD_MODEL: no file {settings.pad_model}")
+    custom = str(settings.pad_model) if settings.pad_model else None
+    try:
+        return PadOptions(custom, settings.pad_input_size, (settings.pad_mean,) * 3, (settings.pad_std,) * 3,
+                          settings.pad_live_index, models=tuple(m.strip() for m in settings.pad_models.split(",")
+                                                                if m.strip()),
+                          fusion=settings.pad_fusion, threshold=settings.pad_threshold)
+    except ValueError as exc:
+        raise ValueError(f"BWS_PAD_MODELS / BWS_PAD_FUSION: {exc}") from None
+
+
 def engine_options(settings: Settings) -> EngineOptions:
-    pad = None
-    if settings.pad == "on" and settings.pad_model:
-        if not settings.pad_model.is_file():
-            raise ValueError(f"BWS_PAD_MODEL: no file {settings.pad_model}")
-        pad = PadOptions(str(settings.pad_model), settings.pad_input_size, (settings.pad_mean,) * 3,
-                         (settings.pad_std,) * 3, settings.pad_live_index)
-    elif settings.pad == "on":
-        pad = PadOptions()  # the bundled MiniFASNet pair
+    pad = pad_options(settings)
     return EngineOptions(
         image_limits=ImageLimits(max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels,
                                  max_jpeg_scans=settings.max_jpeg_scans),

@@ -45,13 +45,22 @@ class Settings:
     redis_timeout_seconds: float = 5.0  # connecting to and waiting for Redis; then the call is UNAVAILABLE
     # Liveness: nose parallax (in eye distances) at which motion_liveness_score is 0.5.
     liveness_parallax: float = 0.06
-    # Passive liveness: "on" runs the bundled MiniFASNet pair (or pad_model when set), "off" disables it.
+    # Passive liveness: "on" runs the bundled models (or pad_model when set), "off" disables it.
     pad: str = "on"
-    pad_model: Path | None = None  # a custom ONNX presentation-attack-detection model instead of the pair
+    # The bundled models (comma-separated: minifasnet, suri), how their live probabilities are fused (mean, min,
+    # geometric) and the fused probability from which a face is live (reported scores are live from 0.5 whatever
+    # the threshold). The defaults were chosen by bench/pad_fusion.py (README, "Passive liveness").
+    pad_models: str = "minifasnet,suri"
+    pad_fusion: str = "mean"
+    pad_threshold: float = 0.5
+    pad_model: Path | None = None  # a custom ONNX presentation-attack-detection model instead of the bundled ones
     pad_input_size: int = 224  # pad_input_size .. pad_live_index: the custom model's input and output
     pad_mean: float = 0.5  # input normalisation: (pixel / 255 - mean) / std, every channel
     pad_std: float = 0.5
     pad_live_index: int = 1
+    # A clip whose face hardly moves: "passive" judges it by passive liveness on every frame (as strong as a
+    # one-image call, on each frame), "refuse" refuses it for want of motion.
+    video_still: str = "passive"
     video_max_bytes: int = 50 * 1024 * 1024
     video_max_seconds: float = 20.0
     extension_token_seconds: int = 600  # lifetime of BWS 2 tokens (/extension/token)
@@ -129,6 +138,10 @@ class Settings:
             raise ValueError("BWS_TLS_CLIENT_CA needs BWS_TLS_CERT and BWS_TLS_KEY")
         if self.pad not in ("on", "off"):
             raise ValueError("BWS_PAD must be on or off")
+        if self.video_still not in ("passive", "refuse"):
+            raise ValueError("BWS_VIDEO_STILL must be passive or refuse")
+        if not 0.0 < self.pad_threshold < 1.0:
+            raise ValueError("BWS_PAD_THRESHOLD must lie strictly between 0 and 1")
         if self.multiple_faces not in ("refuse", "primary"):
             raise ValueError("BWS_MULTIPLE_FACES must be refuse or primary")
 
