@@ -27,7 +27,8 @@ from typing import Awaitable, Callable
 from urllib.parse import unquote
 
 import grpc
-from google.protobuf import any_pb2, duration_pb2
+from google.protobuf import any_pb2, descriptor_pool, duration_pb2
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import DecodeError
 from google.rpc import error_details_pb2, status_pb2
 
@@ -40,6 +41,7 @@ from gateway.core.errors import (DeadlineExceeded, InvalidArgument, PermissionDe
                                  Unauthenticated)
 from gateway.infra.store_outage import translate
 from gateway.transport.loopback import CLIENT_METADATA, LOOPBACK_METADATA, REFUSAL_METADATA
+from gateway.transport.grpc.wire import MAX_FIELDS, field_count_within
 from gateway.transport.status import grpc_code
 
 log = logging.getLogger("bws.calls")
@@ -76,7 +78,8 @@ class UnaryInterceptor(grpc.aio.ServerInterceptor):
     async def around(self, behavior: Behavior, request, context: grpc.aio.ServicerContext, method: str):
         raise NotImplementedError
 
-    def deserializer(self, deserialize: Callable[[bytes], object] | None) -> Callable[[bytes], object] | None:
+    def deserializer(self, deserialize: Callable[[bytes], object] | None,
+                     method: str) -> Callable[[bytes], object] | None:
         return deserialize
 
     async def intercept_service(self, continuation, handler_call_details):
@@ -92,7 +95,7 @@ class UnaryInterceptor(grpc.aio.ServerInterceptor):
             return await self.around(behavior, request, context, method)
 
         return grpc.unary_unary_rpc_method_handler(wrapped, request_deserializer=self.deserializer(
-                                                       handler.request_deserializer),
+                                                       handler.request_deserializer, method),
                                                    response_serializer=handler.response_serializer)
 
     def _reading(self, handler, method: str):
@@ -108,7 +111,7 @@ class UnaryInterceptor(grpc.aio.ServerInterceptor):
 
         wrapped.reads_itself = True
         return grpc.stream_unary_rpc_method_handler(wrapped, request_deserializer=self.deserializer(
-                                                        handler.request_deserializer),
+                                                        handler.request_deserializer, method),
                                                     response_serializer=handler.response_serializer)
 
 
@@ -146,21 +149,33 @@ class MetadataInterceptor(UnaryInterceptor):
 
 @dataclass(frozen=True)
 class UndecodableRequest:
-    """Stands in for a request message whose bytes did not parse (grpc would
-    otherwise answer UNKNOWN before any interceptor runs)."""
-    reason: str
+    """Stands in for a request message whose bytes did not parse, or were not parsed (grpc would otherwise
+    answer UNKNOWN before any interceptor runs): `message` says why."""
+    message: str
+
+
+def _input_type(method: str) -> Descriptor | None:
+    try:
+        return descriptor_pool.Default().FindMethodByName(method.strip("/").replace("/", ".")).input_type
+    except KeyError:
+        return None
 
 
 class ErrorInterceptor(UnaryInterceptor):
-    def deserializer(self, deserialize):
+    def deserializer(self, deserialize, method):
         if deserialize is None:
             return None
+        descriptor = _input_type(method)
 
         def tolerant(data: bytes):
+            if descriptor is not None and not field_count_within(data, descriptor):
+                return UndecodableRequest(f"the request message has more than {MAX_FIELDS} fields: no BWS request "
+                                          "has as many")
             try:
                 return deserialize(data)
             except DecodeError as exc:
-                return UndecodableRequest(str(exc))
+                return UndecodableRequest(f"the request message could not be decoded ({exc}); string fields must "
+                                          "be valid UTF-8")
         return tolerant
 
     async def around(self, behavior, request, context, method):
@@ -184,8 +199,7 @@ class ErrorInterceptor(UnaryInterceptor):
 def decoded(request):
     """The request, unless its bytes did not parse (INVALID_ARGUMENT)."""
     if isinstance(request, UndecodableRequest):
-        raise InvalidArgument(f"the request message could not be decoded ({request.reason}); "
-                              "string fields must be valid UTF-8")
+        raise InvalidArgument(request.message)
     return request
 
 

@@ -1,6 +1,7 @@
 """The one error table (gateway/transport/status.py) walked through every transport: each error kind, raised by
 the service logic, comes back as its gRPC code over gRPC, as its HTTP status over REST (through the transcoder
-and the gRPC server) and over /extension/, with the retry hint where it has one."""
+and the gRPC server) and over /extension/ (the token flow and the classic direct calls), with the retry hint where
+it has one."""
 from __future__ import annotations
 
 import grpc
@@ -53,6 +54,13 @@ async def test_each_kind_through_grpc_rest_and_extension(transports, kind):
         extension = await transports.http.get(path, headers={"Authorization": "Basic eDp5"})
         assert extension.status == http_status_of(kind), path
         assert (await extension.json())["Error"] == error.message
+
+    direct_calls = ["/extension/status", "/extension/isenrolled?bcid=walk.1.1&trait=face"]
+    for path in direct_calls[:1] if kind is ErrorKind.NOT_FOUND else direct_calls:  # isenrolled: 404 is its "no"
+        direct = await transports.http.get(path, headers={"Authorization": "Basic eDp5"})
+        assert direct.status == http_status_of(kind), path
+        assert (await direct.json()) == {"Message": error.message}
+        assert direct.headers.get("Retry-After") == ("3" if error.retry_after is not None else None)
 
     if error.retry_after is not None:
         assert dict(failure.trailing_metadata())["retry-after"] == "3"
