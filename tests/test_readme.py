@@ -316,6 +316,25 @@ def check_untested(block: Block, work: Path) -> list[str]:
     return problems
 
 
+def anchors(markdown: str) -> set[str]:
+    """GitHub's anchors of a file's headings (lower case, punctuation dropped, spaces as hyphens)."""
+    text = re.sub(r"^```.*?^```", "", markdown, flags=re.M | re.S)
+    return {re.sub(r"[^\w\- ]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+            for line in text.splitlines() if re.match(r"#{1,6} ", line)}
+
+
+def test_links_between_the_readme_and_the_docs_resolve():
+    for source in [README, *DOCS]:
+        for target in re.findall(r"\]\(([^)\s]+)\)", source.read_text()):
+            if re.match(r"[a-z]+:", target):
+                continue  # a web address
+            path, _, anchor = target.partition("#")
+            file = (source.parent / path).resolve() if path else source
+            assert file.exists(), f"{source.name}: {target}: no such file"
+            if anchor and file.suffix == ".md":
+                assert anchor in anchors(file.read_text()), f"{source.name}: {target}: no such heading"
+
+
 def test_untested_blocks_are_checked_for_files_and_chart_values(tmp_path):
     install = Block(1, "s", "kubectl create secret generic c --from-file=clients.json\n"
                             "helm install face helm/bws-gateway --set image.repository=r.example/bws \\\n"
