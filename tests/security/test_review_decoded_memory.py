@@ -20,7 +20,7 @@ from tests.conftest import face
 from tests.e2e.helpers import new_class_id
 from tests.e2e.http import request
 from tests.security.own_service import own_service
-from tests.security.test_bodies import _rss_mb
+from tests.security.own_service import rss_mb as _rss_mb
 
 MB = 1 << 20
 SIDE = 6000  # 36 megapixels: 103 MB as 8-bit RGB
