@@ -1,7 +1,8 @@
 """Passive liveness cost, in one run, side by side with the engine alone:
 
 (a) in-process, per image: FaceEngine.analyze() without and with passive
-    liveness (the added latency per face), and one MiniFASNet model on its own;
+    liveness (the bundled models fused: the added latency per face), and each
+    bundled model on its own (the MiniFASNet pair, the suri model);
 (b) one-image LivenessDetection over real gRPC (a service with its worker pool)
     next to the in-process engine with passive liveness on the same images.
 
@@ -14,7 +15,6 @@ import functools
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,7 @@ from bws_proto import bioidwebservice_pb2_grpc as bws_grpc  # noqa: E402
 from bws_proto import bwsmessages_pb2 as msg  # noqa: E402
 from gateway.engine import EngineOptions, FaceEngine, PadOptions  # noqa: E402
 from gateway.engine.images import decode_image  # noqa: E402
-from gateway.engine.pad import MINIFASNET, box_xywh, minifasnet_patch  # noqa: E402
+from gateway.engine.pad import BUNDLED  # noqa: E402
 from templates_store import KeyRing  # noqa: E402
 from templates_store.embedded import EmbeddedRedis, free_port  # noqa: E402
 from tests.conftest import FACES  # noqa: E402
@@ -39,8 +39,9 @@ def row(name: str, samples: list[float], reference: float) -> None:
 
 
 def in_process(engine: FaceEngine, images: list[bytes], rounds: int) -> None:
-    plain, passive, model = [], [], []
-    session, scale = engine._pad.models[0][0], MINIFASNET[0][1]
+    plain, passive = [], []
+    models = {name: make() for name, make in BUNDLED.items()}
+    alone: dict[str, list[float]] = {name: [] for name in models}
     for image in images:  # warm-up
         engine.analyze(image, want_texture=True)
     for _ in range(rounds):
@@ -48,19 +49,18 @@ def in_process(engine: FaceEngine, images: list[bytes], rounds: int) -> None:
             plain.append(timed(engine.analyze, image))
             passive.append(timed(functools.partial(engine.analyze, image, want_texture=True)))
             pixels, _ = decode_image(image)
-            box = box_xywh(engine.analyze_pixels(pixels, want_descriptors=False).faces[0].box)
-            start = time.perf_counter()
-            patch = minifasnet_patch(pixels, box, scale).astype(np.float32).transpose(2, 0, 1)[None]
-            session.run(["probs"], {"input": patch})
-            model.append(time.perf_counter() - start)
+            box = engine.analyze_pixels(pixels, want_descriptors=False).faces[0].box
+            for name, model in models.items():
+                alone[name].append(timed(functools.partial(model.score, pixels, box)))
     reference = ms(plain)[0]
     print(f"(a) in-process, {len(plain)} images (one face each), one at a time")
     print(f"    {'':34} {'p50':>9} {'p95':>9} {'p50 / engine':>13}")
     row("engine alone (analyze)", plain, reference)
-    row("engine + passive liveness", passive, reference)
-    row("one MiniFASNet model (crop + run)", model, reference)
+    row("engine + passive liveness (fused)", passive, reference)
+    for name, samples in alone.items():
+        row(f"{name} alone (crop + run)", samples, reference)
     added = float(np.median(np.array(passive) - np.array(plain))) * 1000
-    print(f"    added by passive liveness (both models): {added:.1f} ms per face (median of the differences)")
+    print(f"    added by passive liveness (all models): {added:.1f} ms per face (median of the differences)")
 
 
 def over_grpc(engine: FaceEngine, images: list[bytes], rounds: int) -> None:

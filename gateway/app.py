@@ -27,7 +27,7 @@ from gateway.engine import (ENCODER_VERSION, EngineOptions, EnginePool, ImageLim
                             VideoLimits)
 from gateway.infra.store_outage import STORE_OUTAGE
 from gateway.transport.extension.flow import ExtensionFlow
-from gateway.core.fairness import FairEngine
+from gateway.core.fairness import FairEngine, jobs_per_client
 from gateway.infra.files import read_small_file, write_private
 from gateway.core.liveness import Liveness
 from gateway.infra.metrics import Metrics
@@ -35,7 +35,7 @@ from gateway.core.recognition import FaceRecognition
 from gateway.infra.budget import ByteBudget
 from gateway.transport.rest.bodies import MAX_BODY_BYTES
 from gateway.infra.reload import Reloader, WatchedFile
-from gateway.transport.http_app import build_http_app, build_metrics_app
+from gateway.transport.http_app import HttpRunner, build_http_app, build_metrics_app
 from gateway.transport.rest.mux import Transcoder
 from gateway.transport.openapi.document import openapi_document
 from bws_proto.transcoding.routes import routes_of
@@ -132,11 +132,12 @@ class App:
         await self.store.ping()  # an unreachable Redis fails the start before anything listens
         self.metrics.watch(lambda: self.pool.in_flight, self.index.sizes)
         # One budget for the bytes of requests held at once, over REST, /extension/ and gRPC alike.
-        self.budget = ByteBudget(self.settings.max_body_bytes_in_flight, max(MAX_BODY_BYTES, MAX_MESSAGE_BYTES))
+        self.budget = ByteBudget(self.settings.max_body_bytes_in_flight, max(MAX_BODY_BYTES, MAX_MESSAGE_BYTES),
+                                 self.settings.request_receive_seconds)
         self._loopback_secret = secrets.token_urlsafe(32)
         self.grpc_server = build_server(self.recognition, self.liveness, self.authenticator, self.settings.version,
                                         self.health, self.metrics.observe_call, self.budget, self._loopback_secret,
-                                        self.settings.budget_wait_seconds)
+                                        self.settings.budget_wait_seconds, self.settings.grpc_message_reserve_bytes)
         address = f"{self.settings.bind_host}:{self.settings.grpc_port}"
         tls = tls_files(self.settings)
         # The HTTP context is built first: it reports unreadable PEM files clearly.
@@ -197,8 +198,8 @@ class App:
 
     async def _serve(self, http_app: web.Application, port: int, ssl_context, variable: str
                      ) -> tuple[web.AppRunner, int]:
-        runner = web.AppRunner(http_app, access_log=None, shutdown_timeout=self.settings.grace_seconds,
-                               keepalive_timeout=self.settings.http_idle_seconds)
+        runner = HttpRunner(http_app, access_log=None, shutdown_timeout=self.settings.grace_seconds,
+                            keepalive_timeout=self.settings.http_idle_seconds)
         await runner.setup()
         site = web.TCPSite(runner, self.settings.bind_host, port, ssl_context=ssl_context)
         try:
@@ -274,15 +275,23 @@ async def _cancel(tasks: list[asyncio.Task], attempts: int = 10) -> None:
     log.warning("background tasks did not stop", extra={"tasks": [t.get_name() for t in pending]})
 
 
+def pad_options(settings: Settings) -> PadOptions | None:
+    if settings.pad == "off":
+        return None
+    if settings.pad_model and not settings.pad_model.is_file():
+        raise ValueError(f"BWS_PAD_MODEL: no file {settings.pad_model}")
+    custom = str(settings.pad_model) if settings.pad_model else None
+    try:
+        return PadOptions(custom, settings.pad_input_size, (settings.pad_mean,) * 3, (settings.pad_std,) * 3,
+                          settings.pad_live_index, models=tuple(m.strip() for m in settings.pad_models.split(",")
+                                                                if m.strip()),
+                          fusion=settings.pad_fusion, threshold=settings.pad_threshold)
+    except ValueError as exc:
+        raise ValueError(f"BWS_PAD_MODELS / BWS_PAD_FUSION: {exc}") from None
+
+
 def engine_options(settings: Settings) -> EngineOptions:
-    pad = None
-    if settings.pad == "on" and settings.pad_model:
-        if not settings.pad_model.is_file():
-            raise ValueError(f"BWS_PAD_MODEL: no file {settings.pad_model}")
-        pad = PadOptions(str(settings.pad_model), settings.pad_input_size, (settings.pad_mean,) * 3,
-                         (settings.pad_std,) * 3, settings.pad_live_index)
-    elif settings.pad == "on":
-        pad = PadOptions()  # the bundled MiniFASNet pair
+    pad = pad_options(settings)
     return EngineOptions(
         image_limits=ImageLimits(max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels,
                                  max_jpeg_scans=settings.max_jpeg_scans),
@@ -312,11 +321,12 @@ def create_app(settings: Settings) -> App:
     pool = EnginePool(settings.workers or None, options,
                       JobLimits(settings.engine_job_seconds, settings.engine_video_job_seconds))
     sync = IndexSync(store, index, ENCODER_VERSION, settings.index_poll_seconds)
-    engine = FairEngine(pool, settings.max_engine_jobs_per_client or pool.workers)
+    engine = FairEngine(pool, jobs_per_client(settings.max_engine_jobs_per_client, pool.workers))
     recognition = FaceRecognition(settings, engine, store, sync)
     liveness = Liveness(settings, engine)
     samples = SampleStore(store.redis, store.keys, max_token_bytes=settings.max_sample_bytes_per_token,
-                          max_application_bytes=settings.max_sample_bytes_per_application)
+                          max_application_bytes=settings.max_sample_bytes_per_application,
+                          max_token_pixels=settings.max_pixels_per_call)
     extension = ExtensionFlow(clients, recognition, liveness, samples, settings.extension_token_seconds,
                               max_token_lifetime=settings.max_extension_token_lifetime_seconds)
     authenticator = Authenticator(clients, settings.jwt_leeway_seconds, settings.max_token_lifetime_seconds)

@@ -84,18 +84,27 @@ class EmbeddedRedis:
         return self.process is not None and self.process.poll() is None
 
     def _stop_stale_server(self, timeout: float) -> None:
-        """A server left behind by a killed service would share our files: stop it first."""
+        """A server left behind by a killed service would share our files: stop it first. Only if the pid file
+        names our server: a redis-server of this user working in this data directory (a stale file's pid may
+        since belong to any process, another redis-server included)."""
         try:
             pid = int(self.pid_file.read_text().strip())
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if not any(name in f.read() for name in SERVER_NAMES):
-                    return
+            if not self._is_ours(pid):
+                return
             os.kill(pid, signal.SIGTERM)
         except (OSError, ValueError):
             return
         deadline = time.monotonic() + timeout
         while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
             time.sleep(0.05)
+
+    def _is_ours(self, pid: int) -> bool:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            if not any(name in f.read() for name in SERVER_NAMES):
+                return False
+        # redis-server changes its process title (the command line no longer shows --dir) but works in its --dir.
+        return (os.stat(f"/proc/{pid}").st_uid == os.getuid()
+                and os.readlink(f"/proc/{pid}/cwd") == str(self.data_dir.resolve()))
 
     def start(self, timeout: float = 10.0) -> "EmbeddedRedis":
         if self._stopped:

@@ -11,7 +11,11 @@ types only; transports translate).
   head moved that way between images i-1 and i (challenge-response).
 * A video: the frames the engine chose (engine/video.py); of those showing the
   reference frame's person, the motion between the reference and the frame
-  with the most parallax, and the median passive score of all of them.
+  with the most parallax, and the median passive score of all of them. When
+  the face hardly moves (motion_math.STILL_DISPLACEMENT) motion cannot tell a
+  still head from a still picture: at least STILL_FRAMES frames are then
+  judged by passive liveness alone, and every one of them must pass
+  (BWS_VIDEO_STILL=refuse: refused for want of motion instead).
 * PhotoVerify: the live images judged as above, then matched against an ID
   photo, with a level by FAR.
 """
@@ -26,6 +30,7 @@ import numpy as np
 
 from gateway.core import calibration, scoring
 from gateway.core.analysis import analyze_images
+from gateway.core.fairness import check_pixel_budget
 from gateway.settings import Settings
 from gateway.engine import EnginePool, ImageAnalysis, InvalidImage
 from gateway.engine import liveness as motion_math
@@ -34,9 +39,11 @@ from gateway.core.errors import InvalidArgument, Unimplemented
 from gateway.core.job_errors import PASSIVE_REJECTED_MESSAGE, Bws3, JobError, face_error
 from gateway.core.recognition import mean_descriptor
 
-# A call is live when its liveness_score (motion and passive, the smaller) reaches this. For the
-# MiniFASNet pair a passive score of 0.5 means the live class holds the majority of the fused output.
+# A call is live when its liveness_score (motion and passive, the smaller) reaches this. Passive scores are live
+# from 0.5 whatever models, fusion and threshold the deployment chose (engine/pad.py maps the threshold onto it).
 LIVE_SCORE = 0.5
+# A clip whose face hardly moves is judged by passive liveness on this many frames at least (every one must pass).
+STILL_FRAMES = 3
 PASSIVE_UNAVAILABLE = ("passive liveness is disabled in this deployment (BWS_PAD=off): "
                        "send two or more images for active liveness")
 
@@ -138,8 +145,14 @@ class Liveness:
                                                                                same[i][1].face.landmarks))
         outcome.motions[second] = motion_math.motion(reference.landmarks, same[second][1].face.landmarks,
                                                      self.settings.liveness_parallax)
-        passive = [statistics.median(a.face.texture_score for _, a in same)] if self.passive else None
-        return self._decide(outcome, outcome.motions[second].score, passive)
+        if not self.passive:
+            return self._decide(outcome, outcome.motions[second].score, None)
+        textures = [a.face.texture_score for _, a in same]
+        moved = max(motion_math.displacement(reference.landmarks, a.face.landmarks) for _, a in same[1:])
+        if (self.settings.video_still == "passive" and outcome.motions[second].score < LIVE_SCORE
+                and moved < motion_math.STILL_DISPLACEMENT and len(same) >= STILL_FRAMES):
+            return self._decide(outcome, None, textures)  # a face held still: every frame judged as one image
+        return self._decide(outcome, outcome.motions[second].score, [statistics.median(textures)])
 
     def _same_person(self, first, other) -> bool:
         return scoring.score(first.descriptor, other.descriptor) >= self.settings.verify_threshold
@@ -189,6 +202,11 @@ class Liveness:
             raise InvalidArgument("at least one live image is needed")
         if not photo:
             raise InvalidArgument("photo: the ID photo is missing")
+        if len(photo) > self.settings.max_image_bytes:
+            raise InvalidArgument(f"photo: image of {len(photo)} bytes is larger than the limit of "
+                                  f"{self.settings.max_image_bytes} bytes")
+        # The ID photo is one of the call's images: within its pixel budget with the live ones.
+        check_pixel_budget([*(i.data for i in images), photo], self.settings.max_pixels_per_call)
         live_analyses, photo_analysis = await asyncio.gather(self.analyze(images, "live_images"),
                                                              self._photo(photo))
         if not disable_liveness and len(images) == 1 and not self.passive:

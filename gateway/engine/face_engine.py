@@ -20,7 +20,7 @@ from gateway.engine.images import decode_image, decode_png
 from gateway.engine.landmarks import Landmarker
 from gateway.engine.pad import PadOptions, load_pad
 from gateway.engine.types import Face, ImageAnalysis, ImageLimits, Point, QualityCheck
-from gateway.engine.video import VideoLimits, decode_frames, select_frames
+from gateway.engine.video import VideoLimits, decode_video, select_frames
 
 ENCODER_VERSION = ENCODER.version
 __all__ = ["ENCODER_VERSION", "EngineOptions", "FaceEngine"]
@@ -63,9 +63,9 @@ class FaceEngine:
 
     def analyze_video(self, data: bytes, want_texture: bool = False) -> list[tuple[int, ImageAnalysis]]:
         """The frames worth judging (video.select_frames), fully analysed."""
-        frames = decode_frames(data, self.options.video_limits)
+        frames, rotated = decode_video(data, self.options.video_limits)
         located = [(n, pixels, self.analyze_pixels(pixels, want_descriptors=False)) for n, pixels in frames]
-        return [(n, self.analyze_pixels(pixels, want_texture=want_texture))
+        return [(n, self.analyze_pixels(pixels, rotated, want_texture=want_texture))
                 for n, pixels in select_frames(located, self.options.video_limits.frames_to_judge)]
 
     def analyze_pixels(self, pixels: np.ndarray, rotated: int = 0, want_descriptors: bool = True,

@@ -15,21 +15,42 @@ against the original project's outputs by tests/gateway/engine/test_pad.py):
   (bit-exact, without OpenCV), BGR, raw 0..255 as float32 NCHW;
 * the two models' softmax outputs added: the live score is sum[live] / 2.
 
-A deployment can replace the pair by one ONNX model of its own
+A second model ships beside it (pad_models/suri_minifas/, Apache-2.0, trained
+on CelebA-Spoof, see its NOTICE.md): a MiniFASNet V2-SE with its own
+preprocessing, also reproduced exactly (`SuriMiniFas`):
+
+* a square of side 1.5 x max(w, h) (w = right - left, h = bottom - top) about
+  the box centre, corners truncated to int; the part outside the image filled
+  by reflection (OpenCV's BORDER_REFLECT_101), never zeros;
+* resized to 128x128 with OpenCV's INTER_AREA when shrinking, INTER_LANCZOS4
+  when enlarging; RGB, pixel / 255, NCHW; softmax of two logits, index 0 live.
+
+The models' live probabilities are fused (`Fused`, `FUSIONS`; chosen from
+measurement, see bench/pad_fusion.py) and the fused probability is mapped so
+that the deployment's threshold lands on 0.5: a face is live when its score
+reaches 0.5, whichever models and threshold are configured.
+
+A deployment can replace the models by one ONNX model of its own
 (BWS_PAD_MODEL, `CustomPadModel`): a square crop of the box grown by
 `crop_scale`, RGB, (pixel / 255 - mean) / std, its first output read as one
 live probability (or logit) or one value per class (softmax, `live_index`).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import cv2
 import numpy as np
 from PIL import Image
 
 MINIFASNET_DIR = Path(__file__).parent / "pad_models" / "minifasnet"
+SURI_FILE = Path(__file__).parent / "pad_models" / "suri_minifas" / "suri_minifas_98.20.onnx"
+SURI_SIZE = 128
+SURI_CROP = 1.5
+SURI_LIVE = 0
 # (file, crop scale): the scale each checkpoint was trained with.
 MINIFASNET = (("minifasnet_v2_2.7.onnx", 2.7), ("minifasnet_v1se_4.0.onnx", 4.0))
 MINIFASNET_SIZE = 80
@@ -38,15 +59,40 @@ _COEF_BITS = 11  # OpenCV's INTER_RESIZE_COEF_BITS
 _COEF_SCALE = 1 << _COEF_BITS
 
 
+# How the bundled models' live probabilities become one (bench/pad_fusion.py measures each).
+FUSIONS: dict[str, Callable[[Sequence[float]], float]] = {
+    "mean": lambda p: float(np.mean(p)),
+    "min": lambda p: float(np.min(p)),
+    "geometric": lambda p: float(np.exp(np.mean(np.log(np.clip(p, 1e-12, 1.0))))),
+}
+DEFAULT_MODELS = ("minifasnet", "suri")
+DEFAULT_FUSION = "mean"
+DEFAULT_THRESHOLD = 0.5
+
+
 @dataclass(frozen=True)
 class PadOptions:
-    """None as model_path: the bundled MiniFASNet pair; else one custom ONNX model."""
+    """None as model_path: the bundled models (`models`, fused by `fusion`, live from `threshold`);
+    else one custom ONNX model (live from `threshold` too)."""
     model_path: str | None = None
     input_size: int = 224
     mean: tuple[float, float, float] = (0.5, 0.5, 0.5)
     std: tuple[float, float, float] = (0.5, 0.5, 0.5)
     live_index: int = 1
     crop_scale: float = 1.5
+    models: tuple[str, ...] = DEFAULT_MODELS
+    fusion: str = DEFAULT_FUSION
+    threshold: float = DEFAULT_THRESHOLD
+
+    def __post_init__(self) -> None:
+        unknown = [m for m in self.models if m not in BUNDLED]
+        if unknown or not self.models:
+            raise ValueError(f"passive liveness models: {', '.join(unknown) or 'none'} not among "
+                             f"{', '.join(BUNDLED)}")
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"passive liveness fusion {self.fusion!r} not among {', '.join(FUSIONS)}")
+        if not 0.0 < self.threshold < 1.0:
+            raise ValueError("the passive liveness threshold must lie strictly between 0 and 1")
 
 
 class PadModel(Protocol):
@@ -55,7 +101,41 @@ class PadModel(Protocol):
 
 
 def load_pad(options: PadOptions) -> PadModel:
-    return CustomPadModel(options) if options.model_path else MiniFasNet()
+    if options.model_path:
+        return Thresholded(CustomPadModel(options), options.threshold)
+    return Thresholded(Fused({name: BUNDLED[name]() for name in options.models}, options.fusion),
+                       options.threshold)
+
+
+def calibrated(probability: float, threshold: float) -> float:
+    """The probability mapped piecewise linearly so that `threshold` becomes 0.5 (0 and 1 stay)."""
+    if probability < threshold:
+        return 0.5 * probability / threshold
+    return 0.5 + 0.5 * (probability - threshold) / (1.0 - threshold)
+
+
+class Fused:
+    """The bundled models, each giving a live probability, fused into one."""
+
+    def __init__(self, models: dict[str, PadModel], fusion: str) -> None:
+        self.models = models
+        self.fuse = FUSIONS[fusion]
+
+    def probabilities(self, pixels: np.ndarray, box: tuple[int, int, int, int]) -> dict[str, float]:
+        return {name: model.score(pixels, box) for name, model in self.models.items()}
+
+    def score(self, pixels: np.ndarray, box: tuple[int, int, int, int]) -> float:
+        return self.fuse(list(self.probabilities(pixels, box).values()))
+
+
+@dataclass(frozen=True)
+class Thresholded:
+    """A model's live probability, as a score that is live from 0.5 (`calibrated`)."""
+    model: PadModel
+    threshold: float
+
+    def score(self, pixels: np.ndarray, box: tuple[int, int, int, int]) -> float:
+        return calibrated(self.model.score(pixels, box), self.threshold)
 
 
 def _session(path: str):
@@ -162,6 +242,45 @@ class MiniFasNet:
     def score(self, pixels: np.ndarray, box: tuple[int, int, int, int]) -> float:
         """The live score of the face in an engine (YuNet) box."""
         return float(self.probabilities(pixels, box_xywh(reference_box(box))).sum(axis=0)[MINIFASNET_LIVE] / 2)
+
+
+def suri_patch(pixels: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The 128x128 RGB uint8 input of the suri model, from RGB pixels and a (left, top, right, bottom) box."""
+    left, top, right, bottom = box
+    w, h = right - left, bottom - top
+    side = max(w, h, 1)
+    cx, cy = left + w / 2, top + h / 2
+    x0, y0, size = int(cx - 0.75 * side), int(cy - 0.75 * side), max(1, int(SURI_CROP * side))
+    height, width = pixels.shape[:2]
+    # A square wholly outside the image (never a detector's box) is moved to overlap it by a pixel.
+    x0, y0 = min(max(x0, 1 - size), width - 1), min(max(y0, 1 - size), height - 1)
+    inside = pixels[max(0, y0):min(height, y0 + size), max(0, x0):min(width, x0 + size)]
+    crop = cv2.copyMakeBorder(inside, max(0, -y0), max(0, y0 + size - height), max(0, -x0),
+                              max(0, x0 + size - width), cv2.BORDER_REFLECT_101)
+    if size == SURI_SIZE:
+        return crop
+    interpolation = cv2.INTER_AREA if size > SURI_SIZE else cv2.INTER_LANCZOS4
+    return cv2.resize(crop, (SURI_SIZE, SURI_SIZE), interpolation=interpolation)
+
+
+class SuriMiniFas:
+    """The second bundled model (pad_models/suri_minifas/): its live probability, on the engine's own box."""
+
+    def __init__(self, path: Path = SURI_FILE) -> None:
+        self.session = _session(str(path))
+
+    def probabilities(self, pixels: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+        """The softmax of the two outputs: index 0 live, 1 attack."""
+        patch = suri_patch(pixels, box).astype(np.float32).transpose(2, 0, 1)[None] / np.float32(255.0)
+        logits = np.asarray(self.session.run(None, {"input": patch})[0][0], np.float64)
+        exp = np.exp(logits - logits.max())
+        return exp / exp.sum()
+
+    def score(self, pixels: np.ndarray, box: tuple[int, int, int, int]) -> float:
+        return float(self.probabilities(pixels, box)[SURI_LIVE])
+
+
+BUNDLED: dict[str, Callable[[], PadModel]] = {"minifasnet": MiniFasNet, "suri": SuriMiniFas}
 
 
 class CustomPadModel:

@@ -1,14 +1,24 @@
 """Video liveness input: decoding untrusted video bytes with FFmpeg (PyAV),
-within limits (any container and codec FFmpeg reads: MP4/MOV with H.264,
-WebM with VP8/VP9, ...), and choosing the frames worth judging."""
+within limits (any container and codec FFmpeg reads: MP4/MOV/3GP with H.264,
+H.263 or MPEG-4, WebM with VP8/VP9, ...), turning the frames the way a player
+shows them, and choosing the frames worth judging.
+
+Phones store portrait video sideways, with a display matrix in the track
+header (MP4/MOV/3GP "rotation" -90, 90 or 180, sometimes a mirror too), which
+FFmpeg hands over as side data of each frame; players apply it, and so does
+`upright` here (as FFmpeg's own command-line tool does), so faces are never
+seen lying on their side.
+"""
 from __future__ import annotations
 
 import io
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import av
 import numpy as np
+from av.sidedata.sidedata import Type as SideDataType
 
 from gateway.engine import liveness
 from gateway.engine.types import ImageAnalysis, InvalidImage
@@ -34,6 +44,9 @@ class VideoLimits:
     # Frames over this many times max_pixels are refused by FFmpeg itself, before it allocates them (the
     # check of each frame below comes after decoding it: it gives the clear message for the others).
     decoder_pixels_factor: int = 4
+    # Codecs code whole blocks (H.264 macroblocks of 16, HEVC and VP9 up to 64) and crop to the frame size: the
+    # coded size may exceed max_pixels by this many rows and columns; cropping any more is hiding the size.
+    coded_block: int = 64
 
     @property
     def max_clip_pixels(self) -> int:
@@ -41,7 +54,12 @@ class VideoLimits:
 
 
 def decode_frames(data: bytes, limits: VideoLimits = VideoLimits()) -> list[tuple[int, np.ndarray]]:
-    """Up to `frames_to_analyze` frames, evenly spread, as (frame number, RGB pixels)."""
+    """Up to `frames_to_analyze` frames, evenly spread, as (frame number, RGB pixels), upright."""
+    return decode_video(data, limits)[0]
+
+
+def decode_video(data: bytes, limits: VideoLimits = VideoLimits()) -> tuple[list[tuple[int, np.ndarray]], int]:
+    """The frames of decode_frames, and the degrees they were turned by (`turned`)."""
     if not data:
         raise InvalidVideo("empty video")
     if len(data) > limits.max_bytes:
@@ -59,7 +77,7 @@ def decode_frames(data: bytes, limits: VideoLimits = VideoLimits()) -> list[tupl
             rate = float(stream.average_rate or 30)
             expected = stream.frames or int((container.duration or 0) / 1e6 * rate) or int(limits.max_seconds * rate)
             step = max(1, expected // limits.frames_to_analyze)
-            picked = []
+            picked, rotated = [], 0
             max_frames = limits.max_seconds * min(rate, limits.max_frame_rate)
             decoded = 0
             for number, frame in _frames(container, stream, limits, header):
@@ -69,6 +87,7 @@ def decode_frames(data: bytes, limits: VideoLimits = VideoLimits()) -> list[tupl
                 if frame.width * frame.height > limits.max_pixels:
                     raise InvalidVideo(f"video frame {number} of {frame.width}x{frame.height} is larger than the "
                                        f"limit of {limits.max_pixels} pixels (its header said {header})")
+                _check_coded_size(stream.codec_context, frame, number, limits)
                 decoded += frame.width * frame.height
                 if decoded > limits.max_clip_pixels:
                     raise InvalidVideo(f"video decodes to more than {limits.max_clip_pixels / 1e6:.4g} megapixels "
@@ -76,14 +95,26 @@ def decode_frames(data: bytes, limits: VideoLimits = VideoLimits()) -> list[tupl
                                        f"-megapixel frames at {limits.clip_frame_rate:g} per second): send a "
                                        "shorter or smaller clip")
                 if number % step == 0 and len(picked) < limits.frames_to_analyze:
-                    picked.append((number, frame.to_ndarray(format="rgb24")))
+                    matrix = display_matrix(frame)
+                    if not picked:
+                        rotated = turned(matrix)  # one display matrix per stream
+                    picked.append((number, upright(frame.to_ndarray(format="rgb24"), matrix)))
             if not picked:
                 raise InvalidVideo("video has no decodable frame")
-            return picked
+            return picked, rotated
     except InvalidVideo:
         raise
     except (av.FFmpegError, ValueError, OSError, EOFError) as exc:
         raise InvalidVideo(f"video cannot be decoded: {exc}") from None
+
+
+def _check_coded_size(codec: av.VideoCodecContext, frame: av.VideoFrame, number: int, limits: VideoLimits) -> None:
+    """A frame's size is what its decoder allocates, the coded size, before any cropping (H.264's SPS may crop a
+    frame coded at 16384x8192 down to 16x16: every size FFmpeg reports, and its max_pixels, are the cropped ones)."""
+    width, height = codec.coded_width, codec.coded_height
+    if max(0, width - limits.coded_block) * max(0, height - limits.coded_block) > limits.max_pixels:
+        raise InvalidVideo(f"video frame {number} is coded at {width}x{height} (shown as {frame.width}x"
+                           f"{frame.height}), larger than the limit of {limits.max_pixels} pixels")
 
 
 def _frames(container: av.container.InputContainer, stream: av.VideoStream,
@@ -102,6 +133,45 @@ def _frames(container: av.container.InputContainer, stream: av.VideoStream,
                                f"{limits.max_pixels} pixels (its header said {header})") from None
         yield number, frame
         number += 1
+
+
+def display_matrix(frame: av.VideoFrame) -> tuple[int, ...] | None:
+    """The frame's display matrix (FFmpeg's AV_FRAME_DATA_DISPLAYMATRIX: nine int32, 16.16 fixed point), if any."""
+    side_data = frame.side_data.get(SideDataType.DISPLAYMATRIX)
+    if side_data is None or side_data.buffer_size != 36:
+        return None
+    return struct.unpack("<9i", bytes(side_data))
+
+
+def upright(pixels: np.ndarray, matrix: tuple[int, ...] | None) -> np.ndarray:
+    """The pixels as a player shows them: the display matrix's quarter turns and mirrors applied.
+
+    The matrix maps a stored pixel (p, q) to the displayed (x, y) = (a p + c q, b p + d q) + offset, y down,
+    with a, b, c, d = matrix[0], matrix[1], matrix[3], matrix[4]. Phones write quarter turns and mirrors; any
+    other angle is taken to the nearest of those (a face a few degrees off upright is still found).
+    """
+    if matrix is None:
+        return pixels
+    a, b, c, d = matrix[0], matrix[1], matrix[3], matrix[4]
+    if abs(a) + abs(d) >= abs(b) + abs(c):  # x from p, y from q: mirrors only
+        out = pixels[:, ::-1] if a < 0 else pixels
+        out = out[::-1] if d < 0 else out
+    else:  # x from q, y from p: a quarter turn
+        out = pixels.transpose(1, 0, 2)
+        out = out[::-1] if b < 0 else out
+        out = out[:, ::-1] if c < 0 else out
+    return np.ascontiguousarray(out)
+
+
+def turned(matrix: tuple[int, ...] | None) -> int:
+    """The counter-clockwise quarter turns `upright` applies, in degrees, as an image's EXIF orientation is
+    reported (a mirror alone is no turn; a transposition is 270, an anti-transposition 90)."""
+    if matrix is None:
+        return 0
+    a, b, c, d = matrix[0], matrix[1], matrix[3], matrix[4]
+    if abs(a) + abs(d) >= abs(b) + abs(c):
+        return 180 if d < 0 else 0
+    return 90 if b < 0 else 270
 
 
 def usable(analysis: ImageAnalysis) -> bool:

@@ -11,16 +11,18 @@ from bws_proto import bioidwebservice_pb2_grpc as bws_grpc
 from bws_proto import bwsmessages_pb2 as msg
 from tests.conftest import face, launch_service, stop_service
 from tests.e2e.http import request
-from tests.e2e.media import jpeg, letterbox, perspective, photo, video
+from tests.e2e.media import held_still, jpeg, letterbox, perspective, photo, printed, screen, video
 from tests.gateway.engine.scenes import FILL, Scene, render
 from tests.gateway.engine.scenes import jpeg as scene_jpeg
 
 Level = bws.PhotoVerifyResponse.AccuracyLevel
-# The model's own sample images (tests/fixtures/minifasnet/PROVENANCE.md): F1, F2 attacks, T1 a live capture.
+# MiniFASNet's own sample images (tests/fixtures/minifasnet/PROVENANCE.md): F1, F2 attacks, T1 and T2 live
+# captures (MiniFASNet alone judges T2 an attack; the fused models judge it live).
 SAMPLES = Path(__file__).parents[1] / "fixtures" / "minifasnet"
 TURNED_ATTACK = (SAMPLES / "image_F1.jpg").read_bytes()  # a turned head: pose is feedback, not a refusal
 ATTACK = (SAMPLES / "image_F2.jpg").read_bytes()
 LIVE_CAPTURE = (SAMPLES / "image_T1.jpg").read_bytes()
+OTHER_LIVE_CAPTURE = (SAMPLES / "image_T2.jpg").read_bytes()
 PASSIVE = "At least one of the live images seem not to be recorded from a live person."  # BioID's text
 
 
@@ -92,7 +94,7 @@ def test_different_people_and_unusable_images_are_not_live(live):
 
 
 def test_one_image_is_judged_by_passive_liveness(live):
-    for item in ("obama_1.jpg", LIVE_CAPTURE):
+    for item in ("obama_1.jpg", LIVE_CAPTURE, OTHER_LIVE_CAPTURE):
         result = detect(live, item)
         face_properties = result.image_properties[0].faces[0]
         assert result.live and result.errors == [] and face_properties.motion_liveness_score == 0
@@ -112,8 +114,8 @@ def test_two_images_need_motion_and_passive_on_every_image(live):
     still = detect(live, LIVE_CAPTURE, LIVE_CAPTURE)
     assert not still.live and "flat picture" in still.errors[0].message
     assert min(f.faces[0].texture_liveness_score for f in still.image_properties) >= 0.5
-    # A head that turns, the second view framed like a picture on a screen: the motion passes, passive does not.
-    framed = detect(live, "obama_1.jpg", jpeg(letterbox(photo("obama_2.jpg"))))
+    # A head that turns, the second view replayed on a screen: the motion passes, passive does not.
+    framed = detect(live, "obama_1.jpg", jpeg(screen(photo("obama_2.jpg"), 0)))
     assert framed.image_properties[1].faces[0].motion_liveness_score >= 0.5
     assert framed.image_properties[1].faces[0].texture_liveness_score < 0.5
     assert not framed.live and framed.liveness_score < 0.5
@@ -202,6 +204,29 @@ def test_video_of_a_photo_moved_about_is_not_live(live):
     result = live("VideoLivenessDetection", bws.VideoLivenessDetectionRequest(video=video(frames)))
     assert not result.live and result.errors[0].error_code in ("RejectedByPassiveLiveDetection",
                                                                "RejectedByActiveLiveDetection")
+
+
+def test_video_of_a_face_held_still_is_judged_by_passive_liveness(live):
+    """Issue 20: a person who only holds the phone: too little motion to judge, so every frame is judged by
+    passive liveness (and each must pass) instead of NotEnoughSamples or a refusal for want of motion."""
+    clip = video(held_still(letterbox(photo("obama_1.jpg"))), rotation=-90)
+    result = live("VideoLivenessDetection", bws.VideoLivenessDetectionRequest(video=clip))
+    assert result.live and result.errors == [], result.errors
+    textures = [p.faces[0].texture_liveness_score for p in result.image_properties]
+    assert len(textures) >= 3 and result.liveness_score == pytest.approx(min(textures)) and min(textures) >= 0.5
+    assert max(p.faces[0].motion_liveness_score for p in result.image_properties) < 0.5
+    assert all(p.rotated == 270 for p in result.image_properties)  # stored sideways, turned as a player does
+
+
+@pytest.mark.parametrize("attack", ["screen replay held still", "print of a turning head"])
+def test_replayed_clips_are_not_live(live, attack):
+    frames = {"screen replay held still": [screen(f, 0) for f in held_still(letterbox(photo("obama_1.jpg")))],
+              "print of a turning head": [printed(f, i) for i, f in enumerate(_frames(("obama_1.jpg", 6),
+                                                                                       ("obama_3.jpg", 6)))]}[attack]
+    result = live("VideoLivenessDetection", bws.VideoLivenessDetectionRequest(video=video(frames)))
+    assert not result.live and result.errors and result.errors[0].error_code == {
+        "screen replay held still": "RejectedByPassiveLiveDetection",
+        "print of a turning head": "RejectedByActiveLiveDetection"}[attack]
 
 
 @pytest.mark.parametrize("clip, message", [

@@ -63,10 +63,26 @@ def test_cors_origins_are_a_set_without_trailing_slashes():
 def test_passive_liveness_is_on_by_default_with_the_bundled_model():
     from gateway.app import engine_options
 
-    assert engine_options(Settings.from_env({})).pad.model_path is None  # the MiniFASNet pair
+    pad = engine_options(Settings.from_env({})).pad
+    assert pad.model_path is None and pad.models == ("minifasnet", "suri") and pad.fusion == "mean"
+    assert pad.threshold == 0.5
     assert engine_options(Settings.from_env({"BWS_PAD": "off"})).pad is None
     with pytest.raises(ValueError, match="BWS_PAD_MODEL"):
         engine_options(Settings.from_env({"BWS_PAD_MODEL": "/nonexistent.onnx"}))
+
+
+def test_a_deployment_chooses_the_passive_models_fusion_and_threshold():
+    from gateway.app import engine_options
+
+    pad = engine_options(Settings.from_env({"BWS_PAD_MODELS": " minifasnet ", "BWS_PAD_FUSION": "min",
+                                            "BWS_PAD_THRESHOLD": "0.6"})).pad
+    assert pad.models == ("minifasnet",) and pad.fusion == "min" and pad.threshold == 0.6
+    with pytest.raises(ValueError, match="BWS_PAD_MODELS.*deepfake not among minifasnet, suri"):
+        engine_options(Settings.from_env({"BWS_PAD_MODELS": "minifasnet,deepfake"}))
+    with pytest.raises(ValueError, match="BWS_PAD_FUSION.*'vote' not among mean, min, geometric"):
+        engine_options(Settings.from_env({"BWS_PAD_FUSION": "vote"}))
+    with pytest.raises(ValueError, match="BWS_PAD_THRESHOLD must lie strictly between 0 and 1"):
+        Settings.from_env({"BWS_PAD_THRESHOLD": "1"})
 
 
 def test_multiple_faces_refuses_by_default_and_reaches_the_engine():

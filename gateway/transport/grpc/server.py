@@ -18,6 +18,7 @@ from gateway.core.liveness import Liveness
 from gateway.core.recognition import FaceRecognition
 from gateway.transport.grpc.bioid_web_service import BioIDWebServiceServicer
 from gateway.transport.grpc.face_recognition import FaceRecognitionServicer
+from gateway.transport.grpc.public import PublicInterceptor
 from gateway.transport.grpc.interceptors import (RECEIVE_WAIT_SECONDS, AuthInterceptor, ErrorInterceptor,
                                                   MetadataInterceptor)
 
@@ -34,12 +35,13 @@ LIVENESS, READINESS = "liveness", "readiness"
 def build_server(recognition: FaceRecognition, liveness: Liveness, authenticator: Authenticator, version: str,
                  health_servicer: health.aio.HealthServicer, on_call=lambda *_: None,
                  budget: ByteBudget | None = None, loopback_secret: str | None = None,
-                 budget_wait: float = RECEIVE_WAIT_SECONDS) -> grpc.aio.Server:
+                 budget_wait: float = RECEIVE_WAIT_SECONDS, reserve: int = MAX_MESSAGE_BYTES) -> grpc.aio.Server:
     """With a budget, each call's message is held in it (the REST transcoder's calls, which carry the loopback
     secret, are held on the HTTP side)."""
-    auth = AuthInterceptor(authenticator, budget, MAX_MESSAGE_BYTES, loopback_secret, budget_wait)
+    auth = AuthInterceptor(authenticator, budget, reserve, loopback_secret, budget_wait)
+    public = [PublicInterceptor(budget, budget_wait)] if budget is not None else []
     server = grpc.aio.server(
-        interceptors=[MetadataInterceptor(version, on_call), ErrorInterceptor(), auth],
+        interceptors=[MetadataInterceptor(version, on_call), ErrorInterceptor(), auth, *public],
         options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                  ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                  ("grpc.so_reuseport", 0),  # a port already in use is an error, not a shared listener

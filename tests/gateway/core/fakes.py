@@ -22,9 +22,10 @@ from templates_store.templates import normalize
 NOT_AN_IMAGE = b"\x00 not an image"
 
 
-def photo(person: str, faces: int = 1, texture: float = 0.9, turn: float = 0.0, usable: bool = True) -> bytes:
+def photo(person: str, faces: int = 1, texture: float = 0.9, turn: float = 0.0, usable: bool = True,
+          shift: float = 0.0) -> bytes:
     return json.dumps({"person": person, "faces": faces, "texture": texture, "turn": turn,
-                       "usable": usable}).encode()
+                       "usable": usable, "shift": shift}).encode()
 
 
 def descriptor(person: str, encoder: EncoderSpec = ENCODER) -> np.ndarray:
@@ -33,13 +34,14 @@ def descriptor(person: str, encoder: EncoderSpec = ENCODER) -> np.ndarray:
     return normalize(rng.standard_normal(encoder.size).astype(np.float32))
 
 
-def landmarks(turn: float) -> np.ndarray:
-    """68 points of a face in 3D (a bump for the nose), projected after turning the head by `turn` radians."""
+def landmarks(turn: float, shift: float = 0.0) -> np.ndarray:
+    """68 points of a face in 3D (a bump for the nose), projected after turning the head by `turn` radians,
+    moved `shift` pixels to the right (a face moved without turning)."""
     rng = np.random.default_rng(68)
     points = rng.uniform(-50, 50, (68, 2))
     depth = 40 * np.exp(-(points ** 2).sum(axis=1) / 800)
     x = points[:, 0] * np.cos(turn) + depth * np.sin(turn)
-    return np.stack([x + 200, points[:, 1] + 200], axis=1).astype(np.float32)
+    return np.stack([x + 200 + shift, points[:, 1] + 200], axis=1).astype(np.float32)
 
 
 class FakeEngine:
@@ -62,9 +64,9 @@ class FakeEngine:
 
     def _face(self, spec: dict, describe: bool) -> Face:
         chip = json.dumps({"chip": spec["person"]}).encode()
-        return Face((100, 100, 300, 300), Point(250, 180), Point(150, 180), landmarks(spec["turn"]),
-                    (QualityCheck("Sharpness", 0.9),), descriptor(spec["person"], self.encoder) if describe else None,
-                    chip, spec["texture"])
+        return Face((100, 100, 300, 300), Point(250, 180), Point(150, 180),
+                    landmarks(spec["turn"], spec.get("shift", 0.0)), (QualityCheck("Sharpness", 0.9),),
+                    descriptor(spec["person"], self.encoder) if describe else None, chip, spec["texture"])
 
     async def analyze(self, data: bytes, want_descriptors: bool = True, want_texture: bool = False,
                       small_faces: bool = False) -> ImageAnalysis:

@@ -3,6 +3,7 @@ The fake faces' landmarks are those of a head in 3D, turned by a given angle (te
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -85,6 +86,26 @@ async def test_a_video_is_judged_on_its_frames_of_one_person(liveness):
     assert not short.live and short.errors[0].error_code == "NotEnoughSamples"
     empty = await liveness.detect_video(video(photo("", faces=0)))
     assert empty.errors[0].error_code == "FaceNotFound"
+
+
+async def test_a_video_of_a_face_held_still_is_judged_by_passive_liveness_on_every_frame(liveness, settings):
+    """Issue 20: no head movement is no evidence either way; several frames, each judged passive, decide."""
+    still = await liveness.detect_video(video(*[photo("alice", texture=0.8 - i / 100) for i in range(4)]))
+    assert still.live and still.errors == [] and still.score == pytest.approx(0.77)  # the worst frame
+    assert max(m.score for m in still.motions if m) < 0.5  # motion alone would have refused it
+    one_printed = await liveness.detect_video(video(*[photo("alice", texture=t) for t in (0.9, 0.9, 0.3, 0.9)]))
+    assert not one_printed.live and [e.error_code for e in one_printed.errors] == ["RejectedByPassiveLiveDetection"]
+    too_few = await liveness.detect_video(video(photo("alice"), photo("alice")))
+    assert not too_few.live and "no evidence of a live person" in too_few.errors[0].message
+    # Moved without turning (a picture slid across the view): flat motion, refused as before.
+    slid = await liveness.detect_video(video(*[photo("alice", shift=20 * i) for i in range(4)]))
+    assert not slid.live and "no evidence of a live person" in slid.errors[0].message
+    without_passive = await Liveness(settings, FakeEngine(texture=False)).detect_video(
+        video(*[photo("alice") for _ in range(4)]))
+    assert not without_passive.live and "no evidence of a live person" in without_passive.errors[0].message
+    strict = await Liveness(replace(settings, video_still="refuse"), FakeEngine()).detect_video(
+        video(*[photo("alice") for _ in range(4)]))
+    assert not strict.live and "no evidence of a live person" in strict.errors[0].message
 
 
 async def test_photo_verify_levels(liveness):

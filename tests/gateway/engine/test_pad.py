@@ -1,6 +1,11 @@
-"""Passive liveness: the bundled MiniFASNet pair reproduces the original
-project's outputs on its own sample images (same patches, same
-probabilities), and a custom ONNX model (BWS_PAD_MODEL) still plugs in."""
+"""Passive liveness: the bundled MiniFASNet pair and the suri model reproduce
+their reference outputs on the MiniFASNet sample images (same patches, same
+probabilities), the two are fused and thresholded as configured, and a custom
+ONNX model (BWS_PAD_MODEL) still plugs in.
+
+The samples: F1 and F2 are attacks, T1 and T2 live captures. MiniFASNet judges
+T2 an attack (a model error: `is_live` in its expected.json is the model's
+decision, `repo_label` the truth); the suri model judges it live."""
 import hashlib
 import json
 from pathlib import Path
@@ -13,12 +18,14 @@ from PIL import Image
 
 from gateway.engine import EngineOptions, FaceEngine, PadOptions
 from gateway.engine.images import decode_image
-from gateway.engine.pad import (MINIFASNET, MiniFasNet, box_xywh, crop_corners, minifasnet_patch, reference_box,
-                                resize_linear)
+from gateway.engine.pad import (MINIFASNET, SURI_FILE, MiniFasNet, PadOptions as Options, SuriMiniFas, box_xywh,
+                                calibrated, crop_corners, load_pad, minifasnet_patch, reference_box, resize_linear,
+                                suri_patch)
 from tests.conftest import face
 
 SAMPLES = Path(__file__).parents[2] / "fixtures" / "minifasnet"
 EXPECTED = json.loads((SAMPLES / "expected.json").read_text())["samples"]
+SURI_EXPECTED = json.loads((SAMPLES.parent / "suri_minifas" / "expected.json").read_text())["samples"]
 
 
 def sample(entry) -> np.ndarray:
@@ -32,7 +39,8 @@ def minifasnet() -> MiniFasNet:
 
 @pytest.fixture(scope="module")
 def pad_engine() -> FaceEngine:
-    return FaceEngine(EngineOptions(pad=PadOptions()))
+    """MiniFASNet alone."""
+    return FaceEngine(EngineOptions(pad=PadOptions(models=("minifasnet",))))
 
 
 @pytest.mark.parametrize("entry", EXPECTED, ids=lambda e: e["image"].rsplit("/", 1)[1])
@@ -48,8 +56,8 @@ def test_same_patches_and_probabilities_as_the_original_project(minifasnet, entr
         assert hashlib.sha256(np.ascontiguousarray(patch).tobytes()).hexdigest() == expected["patch_sha256"]
         np.testing.assert_allclose(probs, expected["onnx_probs"], atol=1e-5)
     np.testing.assert_allclose(probabilities.sum(axis=0), entry["fused_probs_sum"], atol=1e-5)
-    live = int(np.argmax(probabilities.sum(axis=0))) == 1
-    assert live == entry["is_live"]
+    minifasnet_says_live = int(np.argmax(probabilities.sum(axis=0))) == 1
+    assert minifasnet_says_live == entry["is_live"]  # the model's decision (wrong for T2, a live sample)
     assert probabilities.sum(axis=0)[1] / 2 == pytest.approx(entry["live_score"], abs=1e-5)
 
 
@@ -61,12 +69,68 @@ def test_a_yunet_box_becomes_the_reference_detectors_box():
 
 
 @pytest.mark.parametrize("entry", EXPECTED, ids=lambda e: e["image"].rsplit("/", 1)[1])
-def test_the_engines_own_face_boxes_give_the_same_decisions(pad_engine, entry):
+def test_the_engines_own_face_boxes_give_minifasnets_decisions(pad_engine, entry):
     data = (SAMPLES / entry["image"].rsplit("/", 1)[1]).read_bytes()
     analysis = pad_engine.analyze(data, want_texture=True)
     assert len(analysis.faces) == 1
     score = analysis.faces[0].texture_score
     assert (score >= 0.5) == entry["is_live"], (analysis.faces[0].box, score, entry["live_score"])
+
+
+@pytest.fixture(scope="module")
+def suri() -> SuriMiniFas:
+    return SuriMiniFas()
+
+
+@pytest.mark.parametrize("entry", SURI_EXPECTED, ids=lambda e: e["image"].rsplit("/", 1)[1])
+def test_the_suri_model_reproduces_its_reference_outputs(suri, entry):
+    """Same 128x128 patch (sha256) and probabilities (1e-5) as the reference, given the same box."""
+    pixels = decode_image((SAMPLES / entry["image"].rsplit("/", 1)[1]).read_bytes())[0]
+    assert list(pixels.shape[:2]) == entry["rgb_hw"]
+    patch = suri_patch(pixels, tuple(entry["box_ltrb"]))
+    assert patch.shape == (128, 128, 3)
+    assert hashlib.sha256(np.ascontiguousarray(patch).tobytes()).hexdigest() == entry["patch_rgb_uint8_sha256"]
+    np.testing.assert_allclose(suri.probabilities(pixels, tuple(entry["box_ltrb"])), entry["probs"], atol=1e-5)
+    assert suri.score(pixels, tuple(entry["box_ltrb"])) == pytest.approx(entry["live_probability"], abs=1e-5)
+
+
+def test_the_suri_crop_is_padded_by_reflection_and_resized_both_ways():
+    ramp = np.tile(np.arange(100, dtype=np.uint8)[None, :, None], (100, 1, 3))
+    # A box at the left edge: the 1.5x square reaches 30 px past it, filled by reflection (101: no repeat).
+    patch = suri_patch(ramp, (10, 20, 70, 80))  # 60 px box, 90 px square from x = -5: enlarged to 128
+    assert patch.shape == (128, 128, 3) and patch[:, 0].min() > 0  # x = -5 reflects to x = 5, never zeros
+    assert suri_patch(ramp, (0, 0, 99, 99)).shape == (128, 128, 3)  # 148 px square: shrunk
+    for odd in ((50, 50, 50, 50), (-300, 10, -250, 60), (-100, -100, 40, 40), (95, 95, 400, 400)):
+        assert suri_patch(ramp, odd).shape == (128, 128, 3)  # degenerate or outside boxes: a patch, not a hang
+
+
+def test_the_suri_file_is_the_one_in_the_notice():
+    digest = hashlib.sha256(SURI_FILE.read_bytes()).hexdigest()
+    assert digest in (SURI_FILE.parent / "NOTICE.md").read_text()
+
+
+def test_fusion_and_threshold_decide_live_at_half():
+    assert calibrated(0.5, 0.5) == 0.5 and calibrated(0.0, 0.7) == 0.0 and calibrated(1.0, 0.7) == 1.0
+    assert calibrated(0.7, 0.7) == 0.5 and calibrated(0.69, 0.7) < 0.5 and calibrated(0.3, 0.2) > 0.5
+    with pytest.raises(ValueError, match="not among"):
+        Options(models=("minifasnet", "other"))
+    with pytest.raises(ValueError, match="not among"):
+        Options(fusion="vote")
+    with pytest.raises(ValueError, match="strictly between"):
+        Options(threshold=1.0)
+
+
+@pytest.mark.parametrize("entry", SURI_EXPECTED, ids=lambda e: e["image"].rsplit("/", 1)[1])
+def test_the_fused_score_combines_both_models(suri, minifasnet, entry):
+    """The shipped default, checked against each model run on its own, on the engine's box."""
+    pixels = decode_image((SAMPLES / entry["image"].rsplit("/", 1)[1]).read_bytes())[0]
+    box = tuple(entry["box_ltrb"])
+    options = Options()
+    each = [minifasnet.score(pixels, box), suri.score(pixels, box)]
+    fused = {"mean": np.mean(each), "min": np.min(each), "geometric": np.sqrt(each[0] * each[1])}[options.fusion]
+    assert load_pad(options).score(pixels, box) == pytest.approx(calibrated(fused, options.threshold), abs=1e-6)
+    only_suri = load_pad(Options(models=("suri",), threshold=0.5)).score(pixels, box)
+    assert only_suri == pytest.approx(entry["live_probability"], abs=1e-5)
 
 
 def test_resize_is_opencv_inter_linear_on_a_known_case():
@@ -132,3 +196,5 @@ def test_the_models_ship_in_the_wheel(tmp_path):
     names = zipfile.ZipFile(next((tmp_path / "dist").glob("*.whl"))).namelist()
     shipped = {n.rsplit("/", 1)[1] for n in names if n.startswith("gateway/engine/pad_models/minifasnet/")}
     assert shipped == {name for name, _ in MINIFASNET} | {"LICENSE-Apache-2.0.txt", "NOTICE.md"}
+    shipped = {n.rsplit("/", 1)[1] for n in names if n.startswith("gateway/engine/pad_models/suri_minifas/")}
+    assert shipped == {SURI_FILE.name, "LICENSE-Apache-2.0.txt", "NOTICE.md"}
