@@ -199,7 +199,7 @@ class App:
     async def _serve(self, http_app: web.Application, port: int, ssl_context, variable: str
                      ) -> tuple[web.AppRunner, int]:
         runner = HttpRunner(http_app, access_log=None, shutdown_timeout=self.settings.grace_seconds,
-                               keepalive_timeout=self.settings.http_idle_seconds)
+                            keepalive_timeout=self.settings.http_idle_seconds)
         await runner.setup()
         site = web.TCPSite(runner, self.settings.bind_host, port, ssl_context=ssl_context)
         try:
