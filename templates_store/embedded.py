@@ -207,6 +207,7 @@ class EmbeddedRedis:
                 self.process.kill()
                 self.process.wait()
         self.socket_path.unlink(missing_ok=True)
+        shutil.rmtree(self.socket_path.parent, ignore_errors=True)  # the bws-redis-* directory made here
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None

@@ -147,7 +147,15 @@ def request_from_http(route: Route, path_values: Mapping[str, str], query: Mappi
     try:
         json_format.ParseDict(document, message, ignore_unknown_fields=False)
     except json_format.ParseError as exc:  # its text quotes the value it refused: an image, megabytes of it
-        raise BadRequest(_quoted_at_most(str(exc))) from None
+        raise BadRequest(_quoted_at_most(parse_error_text(exc))) from None
     except RecursionError:
         raise BadRequest("the JSON body is nested too deeply") from None
     return message
+
+
+_REPEATED_PREFIX = re.compile(r"(Failed to parse \S+ field: )(?:\1)+")
+
+
+def parse_error_text(exc: Exception) -> str:
+    """protobuf's ParseError repeats the field's prefix once per nesting level and ends in "..": one of each."""
+    return _REPEATED_PREFIX.sub(r"\1", str(exc)).rstrip(".")

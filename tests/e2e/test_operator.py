@@ -207,10 +207,12 @@ def test_startup_failures_are_one_line_and_exit_1(tmp_path):
     assert last_line(unreachable).startswith("bws-gateway: cannot start: Redis: ")
     assert "listening" not in unreachable.stderr  # checked before any port opens
     missing = start_failure(tmp_path, BWS_CLIENTS_FILE=str(tmp_path / "nope.json"))
-    assert last_line(missing) == f"bws-gateway: cannot start: BWS_CLIENTS_FILE: no file {tmp_path / 'nope.json'}"
+    assert last_line(missing) == (f"bws-gateway: cannot start: BWS_CLIENTS_FILE: no file {tmp_path / 'nope.json'} "
+                               "(see `bws-gateway clients --help`)")
     assert not redis_servers_under(tmp_path) and not (tmp_path / "data" / "redis").exists()
     keys = start_failure(tmp_path, BWS_KEYS_FILE=str(tmp_path / "nokeys.json"))
-    assert last_line(keys) == f"bws-gateway: cannot start: BWS_KEYS_FILE: no file {tmp_path / 'nokeys.json'}"
+    assert last_line(keys) == (f"bws-gateway: cannot start: BWS_KEYS_FILE: no file {tmp_path / 'nokeys.json'} "
+                            "(see `bws-gateway keys --help`)")
 
 
 def test_a_failure_after_the_embedded_redis_started_stops_it(tmp_path):

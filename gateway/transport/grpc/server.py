@@ -1,6 +1,9 @@
 """Assembles the grpc.aio server: interceptors, BWS services, health, reflection."""
 from __future__ import annotations
 
+import errno
+import socket
+
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2, reflection_pb2_grpc
@@ -78,3 +81,23 @@ async def set_serving(health_servicer: health.aio.HealthServicer, serving: bool)
     status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
     for name in ("", READINESS, *BWS_SERVICES):
         await health_servicer.set(name, status)
+
+
+def port_free(host: str, port: int) -> bool:
+    """Whether a listener could bind host:port now (port 0 always can): asked before grpc tries, whose refusal
+    prints a raw log line of its own."""
+    if port == 0:
+        return True
+    try:
+        addresses = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror:
+        return True  # grpc reports the unresolvable host itself
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as grpc: a port in TIME_WAIT is free
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                    return False
+    return True
