@@ -4,6 +4,7 @@ that dies is reaped and started again on the same data and socket."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import importlib.util
 import logging
 import os
@@ -55,6 +56,10 @@ def make_private(directory: Path) -> None:
                 os.chmod(path, FILE_MODE)
 
 
+class DataDirInUse(RuntimeError):
+    """Another running service holds the data directory."""
+
+
 class EmbeddedRedis:
     """A valkey-server (or redis-server) child process on a unix socket (or a TCP port) in data_dir."""
 
@@ -68,6 +73,7 @@ class EmbeddedRedis:
         self.socket_path = Path(tempfile.mkdtemp(prefix="bws-redis-")) / "redis.sock"
         self.restarts = 0
         self._stopped = False
+        self._lock: int | None = None  # an open file descriptor holding the data directory's lock
 
     @property
     def url(self) -> str:
@@ -88,6 +94,21 @@ class EmbeddedRedis:
     @property
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def _lock_data_dir(self) -> None:
+        """One service per data directory: a second one would take the first one's server for a stale one and
+        stop it. The kernel releases the lock when its holder dies, so a killed service's server is still
+        recognised as stale."""
+        if self._lock is not None:
+            return
+        descriptor = os.open(self.data_dir / "service.lock", os.O_RDWR | os.O_CREAT, FILE_MODE)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            raise DataDirInUse(f"the data directory {self.data_dir} is in use by another running service: "
+                               "stop it, or give this one another BWS_DATA_DIR") from None
+        self._lock = descriptor
 
     def _stop_stale_server(self, timeout: float) -> None:
         """A server left behind by a killed service would share our files: stop it first. Only if the pid file
@@ -116,6 +137,7 @@ class EmbeddedRedis:
         if self._stopped:
             raise RuntimeError("embedded redis-server stopped")
         make_private(self.data_dir)
+        self._lock_data_dir()
         self._stop_stale_server(timeout)
         self.socket_path.unlink(missing_ok=True)  # left by a server that was killed: not a sign of the new one
         args = [self.binary, "--dir", str(self.data_dir.resolve()), "--dbfilename", "templates.rdb",
@@ -194,3 +216,6 @@ class EmbeddedRedis:
         self.socket_path.unlink(missing_ok=True)
         self.url_file.unlink(missing_ok=True)
         shutil.rmtree(self.socket_path.parent, ignore_errors=True)  # the bws-redis-* directory made here
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None

@@ -227,3 +227,12 @@ def test_a_failure_after_the_embedded_redis_started_stops_it(tmp_path):
     assert last_line(grpc_taken) == (f"bws-gateway: cannot start: gRPC cannot listen on 127.0.0.1:{port}: the port "
                                      "is taken (another service?) or not allowed; choose another with BWS_GRPC_PORT")
     assert not redis_servers_under(tmp_path)
+
+
+def test_a_token_before_the_first_start_says_how_to_get_the_development_client(tmp_path):
+    """Found by a newcomer: `export BWS_TOKEN=$(bws-gateway token --token-only)` before any `make run` left the
+    variable empty with only "no file data/dev-clients.json"."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BWS_")}
+    result = gateway("token", "--token-only", env={**env, "BWS_DATA_DIR": str(tmp_path / "data")})
+    assert result.returncode == 1 and not result.stdout
+    assert result.stderr.count("\n") == 1 and "start the service once (`make run`)" in result.stderr, result.stderr

@@ -3,9 +3,12 @@ stale pid file (the server long gone, its pid reused) could make the service kil
 stops only a server of its own: this user's, working in this data directory."""
 from __future__ import annotations
 
-import psutil
+import os
 
-from templates_store.embedded import EmbeddedRedis, free_port
+import psutil
+import pytest
+
+from templates_store.embedded import DataDirInUse, EmbeddedRedis, free_port
 
 
 def test_a_stale_pid_file_naming_another_redis_server_is_left_alone(tmp_path):
@@ -24,7 +27,9 @@ def test_a_stale_pid_file_naming_another_redis_server_is_left_alone(tmp_path):
 
 def test_our_own_leftover_server_is_still_stopped(tmp_path):
     first = EmbeddedRedis(tmp_path / "redis", port=free_port()).start()
-    left = first.process.pid  # the service was killed: its server runs on
+    left = first.process.pid  # the service was killed: its server runs on, its lock died with it
+    os.close(first._lock)
+    first._lock = None
     second = EmbeddedRedis(tmp_path / "redis", port=free_port())
     try:
         second.start()
@@ -34,3 +39,17 @@ def test_our_own_leftover_server_is_still_stopped(tmp_path):
     finally:
         second.stop()
         first.stop()
+
+
+def test_a_running_services_server_is_not_taken_for_a_leftover(tmp_path):
+    """Found by a newcomer: a second `make run` in the same checkout stopped the first service's Redis as stale."""
+    running = EmbeddedRedis(tmp_path / "redis", port=free_port()).start()
+    second = EmbeddedRedis(tmp_path / "redis", port=free_port())
+    try:
+        with pytest.raises(DataDirInUse, match="in use by another running service"):
+            second.start()
+        assert running.running and not second.running
+    finally:
+        second.stop()
+        running.stop()
+    EmbeddedRedis(tmp_path / "redis", port=free_port()).start().stop()  # free again once the first stopped
