@@ -118,8 +118,10 @@ class FaceEngine:
 def _single_face(choice: Choice) -> QualityCheck:
     faces = len(choice.counted)
     if faces > 1:
-        return QualityCheck("SingleFaceOnImage", 0.0, f"{faces} faces found, one expected: similar in size and "
-                                                      "none a bystander (MultipleFacesFound)", False)
+        found = faces + choice.uncounted
+        described = f" ({faces} most central described)" if choice.uncounted else ""
+        return QualityCheck("SingleFaceOnImage", 0.0, f"{found} faces found{described}, one expected: similar in "
+                                                      "size and none a bystander (MultipleFacesFound)", False)
     ignored = []
     if choice.bystanders:
         ignored.append(f"{choice.bystanders} bystander face(s) (smaller, off centre or cut by the border) ignored")

@@ -5,6 +5,8 @@
   each): the decoder passes over every block of the image for each of them.
 * mixed_size_clip: a video whose header (and first frames) are small and whose
   later frames are huge (codecs where every frame stands alone: PNG, MJPEG).
+* crowd: hundreds of copies of one real face on a picture (every face found
+  used to be analysed, and small ones each detected again in a window).
 """
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from fractions import Fraction
 import av
 import numpy as np
 from PIL import Image
+
+from tests.conftest import face
 
 
 def _segment(marker: int, payload: bytes) -> bytes:
@@ -84,3 +88,20 @@ def mixed_size_clip(codec: str, container: str, big: int, small: int = 64, small
                 packet.stream = stream
                 output.mux(packet)
     return buffer.getvalue()
+
+
+def crowd(width: int, height: int, face_width: int, pitch: int) -> tuple[bytes, int]:
+    """A JPEG of copies of obama_1.jpg's face (its head and some margin), `face_width` px wide, every `pitch` px
+    on grey; and how many copies it holds."""
+    photo = Image.open(io.BytesIO(face("obama_1.jpg"))).convert("RGB").crop((309, 11, 671, 501))  # face 369-611
+    scale = face_width / 242
+    head = photo.resize((round(photo.width * scale), round(photo.height * scale)), Image.Resampling.LANCZOS)
+    canvas = Image.new("RGB", (width, height), (128, 128, 128))
+    count = 0
+    for top in range(pitch // 4, height - head.height, pitch):
+        for left in range(pitch // 4, width - head.width, pitch):
+            canvas.paste(head, (left, top))
+            count += 1
+    buffer = io.BytesIO()
+    canvas.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue(), count
