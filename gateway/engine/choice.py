@@ -2,7 +2,8 @@
 ambiguous (BWS refuses images that show several faces: MultipleFacesFound).
 
 The primary face is the most central one not cut by the image border (the
-most central of all when every face is cut). Another face is a bystander,
+most central of all when every face is cut) among those at least half as
+wide as the largest face not cut. Another face is a bystander,
 ignored and reported, when it is cut by the border, or less than half the
 primary's width, or both clearly farther from the centre and smaller. Any
 other face makes the image ambiguous: with `refuse` (the default, BWS's
@@ -42,7 +43,13 @@ class Choice:
 def choose(found: list[Detection], width: int, height: int, mode: str = "refuse") -> Choice:
     if len(found) <= 1:
         return Choice(list(found), 0, 0)
-    primary = min(found, key=lambda d: (cut(d, width, height), off_centre(d, width, height)))
+    # A face less than half as wide as the largest one not cut by the border cannot be the subject (it would be
+    # a bystander of it): a small face in the middle (a poster, a badge, a photo held up) was taken as the
+    # primary over the person beside it, who then made the image ambiguous, or was ignored with `primary`.
+    whole = [d for d in found if not cut(d, width, height)] or found
+    least = SMALL * max(_width(d) for d in whole)
+    primary = min((d for d in found if _width(d) >= least),
+                  key=lambda d: (cut(d, width, height), off_centre(d, width, height)))
     others = [d for d in found if d is not primary]
     similar = [d for d in others if not bystander(d, primary, width, height)]
     bystanders = len(others) - len(similar)

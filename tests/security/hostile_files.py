@@ -5,6 +5,8 @@
   each): the decoder passes over every block of the image for each of them.
 * mixed_size_clip: a video whose header (and first frames) are small and whose
   later frames are huge (codecs where every frame stands alone: PNG, MJPEG).
+* small_face_in_the_middle: a person beside the centre and a smaller face of
+  someone else in the middle (a poster, a photo held up): the wrong primary.
 * crowd: hundreds of copies of one real face on a picture (every face found
   used to be analysed, and small ones each detected again in a window).
 """
@@ -90,12 +92,32 @@ def mixed_size_clip(codec: str, container: str, big: int, small: int = 64, small
     return buffer.getvalue()
 
 
+def _head(name: str, box: tuple[int, int, int, int], face_width: int) -> Image.Image:
+    """The head of a fixture photo's face (`box`, as YuNet finds it) with some margin, the face `face_width` wide."""
+    left, top, right, bottom = box
+    margin = (right - left) // 4
+    photo = Image.open(io.BytesIO(face(name))).convert("RGB").crop(
+        (left - margin, top - margin, right + margin, bottom + margin))
+    scale = face_width / (right - left)
+    return photo.resize((round(photo.width * scale), round(photo.height * scale)), Image.Resampling.LANCZOS)
+
+
+def small_face_in_the_middle(width: int = 1600, height: int = 1000) -> bytes:
+    """Biden's face, 300 px wide, a third of the way across; Obama's, 130 px, at the centre."""
+    canvas = Image.new("RGB", (width, height), (128, 128, 128))
+    for name, box, face_width, centre_x in (("biden_1.jpg", (426, 174, 716, 579), 300, width // 3),
+                                            ("obama_1.jpg", (369, 91, 611, 421), 130, width // 2)):
+        head = _head(name, box, face_width)
+        canvas.paste(head, (centre_x - head.width // 2, height // 2 - head.height // 2))
+    buffer = io.BytesIO()
+    canvas.save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
 def crowd(width: int, height: int, face_width: int, pitch: int) -> tuple[bytes, int]:
     """A JPEG of copies of obama_1.jpg's face (its head and some margin), `face_width` px wide, every `pitch` px
     on grey; and how many copies it holds."""
-    photo = Image.open(io.BytesIO(face("obama_1.jpg"))).convert("RGB").crop((309, 11, 671, 501))  # face 369-611
-    scale = face_width / 242
-    head = photo.resize((round(photo.width * scale), round(photo.height * scale)), Image.Resampling.LANCZOS)
+    head = _head("obama_1.jpg", (369, 91, 611, 421), face_width)
     canvas = Image.new("RGB", (width, height), (128, 128, 128))
     count = 0
     for top in range(pitch // 4, height - head.height, pitch):
