@@ -3,6 +3,8 @@
     bws enroll --classid 4711 face1.jpg face2.jpg
     bws verify --classid 4711 probe.jpg
     bws search --tags staff probe.jpg
+    bws compare photo1.jpg photo2.jpg
+    bws enroll-dir photos/
     bws --rest classcount
     bws --json verify --classid 4711 probe.jpg | jq .score
 
@@ -10,9 +12,10 @@ Where: --host, else BWS_HOST (gRPC host:port, default localhost:50051); with --r
 (default http://localhost:8080). Credentials: --token or BWS_TOKEN (a ready JWT), else --clientid/--key or
 BWS_CLIENT_ID/BWS_CLIENT_KEY (the key in base64), from which a JWT valid a few minutes is made here.
 
-Exit codes: 0 done, and the answer is positive; 1 the call failed (the error is printed), or healthcheck:
-not serving (as container health checks expect); 2 bad usage; 3 the answer is negative: not verified,
-enrollment failed, not live, photo not recognized.
+Exit codes, the same for every command: 0 done, and the answer is yes; 3 done, and the answer is no (not
+verified, no match found, no match in compare, enrollment failed, not live, photo not recognized); 1 the call
+failed (the error is printed), or healthcheck: not serving (as container health checks expect); 2 bad usage
+(arguments, credentials, unreadable files).
 """
 from __future__ import annotations
 
@@ -30,17 +33,19 @@ from bws_proto import bioidwebservice_pb2 as bws
 from bws_proto import bwsmessages_pb2 as msg
 from bws_proto import facerecognition_pb2 as fr
 from bws_proto.api_token import make_token
+from bws_cli import enroll_dir
 from bws_cli.progress import CallProgress
+from bws_cli.usage import EXIT_FAILED, EXIT_NEGATIVE, EXIT_OK, UsageError
 from bws_cli.transport import CallFailed, GrpcTransport, RestTransport
 
 
 def _key(text: str | None) -> bytes:
     if not text:
-        raise SystemExit("bws: a client key is needed (--key or BWS_CLIENT_KEY, base64)")
+        raise UsageError("a client key is needed (--key or BWS_CLIENT_KEY, base64)")
     try:
         return base64.b64decode(text, validate=True)
     except binascii.Error:
-        raise SystemExit("bws: --key must be base64") from None
+        raise UsageError("--key must be base64") from None
 
 
 def _read_images(paths: list[str], tags: dict[int, list[str]] | None = None) -> list[msg.ImageData]:
@@ -49,7 +54,7 @@ def _read_images(paths: list[str], tags: dict[int, list[str]] | None = None) -> 
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
-            raise SystemExit(f"bws: cannot read {path}: {exc.strerror}") from None
+            raise UsageError(f"cannot read {path}: {exc.strerror}") from None
         images.append(msg.ImageData(image=data, tags=(tags or {}).get(i, [])))
     return images
 
@@ -68,7 +73,8 @@ def _errors(errors) -> str:
     return "".join(f"\n  error {e.error_code}: {e.message}" for e in errors)
 
 
-def _summary(command: str, reply) -> str:
+def _summary(args: argparse.Namespace, reply) -> str:
+    command = args.command
     m = reply.message
     if command == "enroll":
         action = fr.FaceEnrollmentResponse.EnrollmentAction.Name(m.performed_action)
@@ -92,16 +98,33 @@ def _summary(command: str, reply) -> str:
                 f"{m.thumbnails_stored} thumbnail(s), encoder {m.encoder_version}, tags {list(m.tags)}")
     if command == "classcount":
         return f"{m.number_of_classes} class(es)"
+    if command == "compare":
+        level = bws.PhotoVerifyResponse.AccuracyLevel.Name(m.verification_level)
+        decision = "MATCH" if m.verification_level != bws.PhotoVerifyResponse.NOT_RECOGNIZED else "NO MATCH"
+        return _named(args, f"{decision} (score {m.verification_score:.3f}, {level})" + _errors(m.errors))
     if command in ("livedetect", "photoverify"):
         text = f"{'LIVE' if m.live else 'NOT live'} (liveness score {m.liveness_score:.3f})"
         if command == "photoverify":
             level = bws.PhotoVerifyResponse.AccuracyLevel.Name(m.verification_level)
-            text = f"{level} (score {m.verification_score:.3f}); " + text
+            verdict = f"{level} (score {m.verification_score:.3f})"
+            text = verdict if args.no_liveness else f"{verdict}; {text}"  # no liveness was asked: no verdict
         return text + _errors(m.errors)
     return "OK"
 
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NEGATIVE = 0, 1, 2, 3
+def _named(args: argparse.Namespace, text: str) -> str:
+    """compare's messages name its files, not the PhotoVerify fields underneath."""
+    if args.command != "compare":
+        return text
+    return text.replace("live_images[0]", args.first).replace("photo:", f"{args.second}:")
+
+
+def compare_json(args: argparse.Namespace, message) -> dict:
+    """`bws compare --json`: the decision, the score and the level, not PhotoVerify's liveness fields."""
+    return {"match": message.verification_level != bws.PhotoVerifyResponse.NOT_RECOGNIZED,
+            "score": round(message.verification_score, 6),
+            "level": bws.PhotoVerifyResponse.AccuracyLevel.Name(message.verification_level),
+            "errors": [{"errorCode": e.error_code, "message": _named(args, e.message)} for e in message.errors]}
 
 
 def is_positive(args: argparse.Namespace, message) -> bool:
@@ -113,6 +136,10 @@ def is_positive(args: argparse.Namespace, message) -> bool:
         return message.verified
     if command == "livedetect":
         return message.live
+    if command == "search":
+        return any(result.matches for result in message.result)
+    if command == "compare":
+        return message.verification_level != bws.PhotoVerifyResponse.NOT_RECOGNIZED
     if command == "photoverify":
         return message.verification_level != bws.PhotoVerifyResponse.NOT_RECOGNIZED and (
             message.live or args.no_liveness)
@@ -148,7 +175,11 @@ def build_request(args) -> tuple[str, str, object]:
         photo = _read_images([args.photo])[0].image
         return "BioIDWebService", "PhotoVerify", bws.PhotoVerifyRequest(
             live_images=_read_images(args.images), photo=photo, disable_liveness_detection=args.no_liveness)
-    raise SystemExit(f"bws: unknown command {c}")
+    if c == "compare":
+        first, second = _read_images([args.first, args.second])
+        return "BioIDWebService", "PhotoVerify", bws.PhotoVerifyRequest(
+            live_images=[first], photo=second.image, disable_liveness_detection=True)
+    raise UsageError(f"unknown command {c}")
 
 
 def _common_options(p: argparse.ArgumentParser, defaults: bool) -> None:
@@ -181,6 +212,8 @@ COMMANDS = {
     "deletetemplate": "delete a class's template",
     "livedetect": "liveness from two or more images of a moving head (one image: passive only)",
     "photoverify": "compare live images with an ID photo",
+    "compare": "are two photos the same person? one score and a decision at the service's threshold",
+    "enroll-dir": "enroll a folder of photos: a class per sub-folder or per file name; resumable",
     "healthcheck": "is the service ready? (exit code 0 when serving, 1 when not)",
 }
 
@@ -213,6 +246,9 @@ def parser() -> argparse.ArgumentParser:
     c["photoverify"].add_argument("--photo", required=True, help="the ID photo")
     c["photoverify"].add_argument("--no-liveness", action="store_true", help="compare faces only")
     c["photoverify"].add_argument("images", nargs="+", metavar="IMAGE", help="live images")
+    c["compare"].add_argument("first", metavar="PHOTO_A")
+    c["compare"].add_argument("second", metavar="PHOTO_B")
+    enroll_dir.add_arguments(c["enroll-dir"])
     return p
 
 
@@ -265,8 +301,15 @@ def _token(args) -> str:
     if args.command != "token" and args.token:
         return args.token
     if not args.clientid:
-        raise SystemExit("bws: a client id is needed (--clientid or BWS_CLIENT_ID), or a token (--token or BWS_TOKEN)")
+        raise UsageError("a client id is needed (--clientid or BWS_CLIENT_ID), or a token (--token or BWS_TOKEN)")
     return make_token(args.clientid, _key(args.key), getattr(args, "lifetime", 300))
+
+
+def _metadata(args, token: str) -> list[tuple[str, str]]:
+    metadata = [("authorization", f"Bearer {token}")]
+    if args.reference_number:
+        metadata.append(("reference-number", args.reference_number))
+    return metadata
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -279,20 +322,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "token":
         print(token)
         return EXIT_OK
-    service, method, request = build_request(args)
-    metadata = [("authorization", f"Bearer {token}")]
-    if args.reference_number:
-        metadata.append(("reference-number", args.reference_number))
     transport = RestTransport(args.host) if args.rest else GrpcTransport(args.host)
+    if args.command == "enroll-dir":  # a long run: a fresh token per call (unless a ready one was given)
+        return enroll_dir.run(args, transport, lambda: _metadata(args, _token(args)))
+    metadata = _metadata(args, token)
+    service, method, request = build_request(args)
     with CallProgress(sys.stderr, enabled=sys.stderr.isatty()) as progress:
         try:
             reply = transport.call(service, method, request, metadata, args.deadline, progress.sent)
         except CallFailed as failure:
-            return _fail(args, failure.code, failure.message, failure.headers)
-    if args.json:
+            return _fail(args, failure.code, _named(args, failure.message), failure.headers)
+    if args.json and args.command == "compare":
+        print(json.dumps(compare_json(args, reply.message)))
+    elif args.json:
         print(json_format.MessageToJson(reply.message, always_print_fields_with_no_presence=True))
     else:
-        print(_summary(args.command, reply))
+        print(_summary(args, reply))
     if args.command == "gettemplate" and args.thumbnails:
         folder = Path(args.thumbnails)
         folder.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,9 @@ from gateway.settings import Settings
 
 async def serve(settings: Settings) -> None:
     from gateway.app import create_app  # here, so that --help and the file commands start fast
+    from gateway.engine.memory import return_freed_memory
 
+    return_freed_memory()
     app = create_app(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

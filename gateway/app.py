@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 import shutil
 import signal
@@ -26,7 +27,7 @@ from gateway.engine import (ENCODER_VERSION, EngineOptions, EnginePool, ImageLim
                             VideoLimits)
 from gateway.infra.store_outage import STORE_OUTAGE
 from gateway.transport.extension.flow import ExtensionFlow
-from gateway.core.fairness import FairEngine
+from gateway.core.fairness import FairEngine, jobs_per_client
 from gateway.infra.files import read_small_file, write_private
 from gateway.core.liveness import Liveness
 from gateway.infra.metrics import Metrics
@@ -34,11 +35,11 @@ from gateway.core.recognition import FaceRecognition
 from gateway.infra.budget import ByteBudget
 from gateway.transport.rest.bodies import MAX_BODY_BYTES
 from gateway.infra.reload import Reloader, WatchedFile
-from gateway.transport.http_app import build_http_app, build_metrics_app
+from gateway.transport.http_app import HttpRunner, build_http_app, build_metrics_app
 from gateway.transport.rest.mux import Transcoder
 from gateway.transport.openapi.document import openapi_document
 from bws_proto.transcoding.routes import routes_of
-from gateway.transport.grpc.server import MAX_MESSAGE_BYTES, build_server, set_alive, set_serving
+from gateway.transport.grpc.server import MAX_MESSAGE_BYTES, build_server, port_free, set_alive, set_serving
 from gateway.infra.tls import grpc_credentials, http_context, tls_files
 from templates_store import KeyRing, SearchIndex, TemplateStore
 from templates_store.connection import connect
@@ -82,11 +83,15 @@ def load_clients(settings: Settings) -> ClientRegistry:
 
 
 def _named(variable: str, load: Callable[[Path], T], path: Path) -> T:
-    """A configured file's first load: its errors (a missing, special or oversized file too) name the variable."""
+    """A configured file's first load: its errors (a missing, special or oversized file too) name the variable,
+    the file and the command that writes a valid one."""
     try:
         return load(Path(path))
     except ValueError as exc:
-        raise ValueError(f"{variable}: {exc}") from None
+        text = str(exc)
+        named = text if str(path) in text else f"{path}: {text}"
+        command = "keys --help" if variable == "BWS_KEYS_FILE" else "clients --help"
+        raise ValueError(f"{variable}: {named} (see `bws-gateway {command}`)") from None
 
 
 def watch_files(settings: Settings, clients: ClientRegistry, store: TemplateStore, samples: SampleStore) -> Reloader:
@@ -127,21 +132,25 @@ class App:
         await self.store.ping()  # an unreachable Redis fails the start before anything listens
         self.metrics.watch(lambda: self.pool.in_flight, self.index.sizes)
         # One budget for the bytes of requests held at once, over REST, /extension/ and gRPC alike.
-        self.budget = ByteBudget(self.settings.max_body_bytes_in_flight, max(MAX_BODY_BYTES, MAX_MESSAGE_BYTES))
+        self.budget = ByteBudget(self.settings.max_body_bytes_in_flight, max(MAX_BODY_BYTES, MAX_MESSAGE_BYTES),
+                                 self.settings.request_receive_seconds)
         self._loopback_secret = secrets.token_urlsafe(32)
         self.grpc_server = build_server(self.recognition, self.liveness, self.authenticator, self.settings.version,
                                         self.health, self.metrics.observe_call, self.budget, self._loopback_secret,
-                                        self.settings.budget_wait_seconds)
+                                        self.settings.budget_wait_seconds, self.settings.grpc_message_reserve_bytes)
         address = f"{self.settings.bind_host}:{self.settings.grpc_port}"
         tls = tls_files(self.settings)
         # The HTTP context is built first: it reports unreadable PEM files clearly.
         self._http_tls = http_context(tls) if tls else None
+        taken = OSError(f"gRPC cannot listen on {address}: the port is taken (another service?) "
+                        "or not allowed; choose another with BWS_GRPC_PORT")
+        if not port_free(self.settings.bind_host, self.settings.grpc_port):
+            raise taken  # checked first: grpc's own refusal also prints a raw E... add_port.cc line on stderr
         try:
             self.grpc_port = (self.grpc_server.add_secure_port(address, grpc_credentials(tls)) if tls
                               else self.grpc_server.add_insecure_port(address))
         except RuntimeError:  # grpcio says only "Failed to bind", pointing at GRPC_VERBOSITY
-            raise OSError(f"gRPC cannot listen on {address}: the port is taken (another service?) "
-                          "or not allowed; choose another with BWS_GRPC_PORT") from None
+            raise taken from None
         # REST calls reach the gRPC server through a private unix socket.
         self._socket_dir = Path(tempfile.mkdtemp(prefix="bws-grpc-"))
         internal = f"unix:{self._socket_dir / 'grpc.sock'}"
@@ -179,18 +188,27 @@ class App:
         transcoder = Transcoder(routes, self.loopback, self.authenticator, self.budget, self._loopback_secret)
         http_app = build_http_app(self.settings, transcoder, self.readiness, openapi, self.extension, self.budget,
                                   self.metrics.observe_call, self.metrics)
-        self.http_runner, self.http_port = await self._serve(http_app, self.settings.http_port, self._http_tls)
+        self.http_runner, self.http_port = await self._serve(http_app, self.settings.http_port, self._http_tls,
+                                                             "BWS_HTTP_PORT")
         if self.settings.metrics_port is not None:
             # The same TLS (and client CA) as the other ports: the series name partitions.
             self.metrics_runner, self.metrics_port = await self._serve(
-                build_metrics_app(self.settings, self.metrics), self.settings.metrics_port, self._http_tls)
+                build_metrics_app(self.settings, self.metrics), self.settings.metrics_port, self._http_tls,
+                "BWS_METRICS_PORT")
 
-    async def _serve(self, http_app: web.Application, port: int, ssl_context=None) -> tuple[web.AppRunner, int]:
-        runner = web.AppRunner(http_app, access_log=None, shutdown_timeout=self.settings.grace_seconds,
-                               keepalive_timeout=self.settings.http_idle_seconds)
+    async def _serve(self, http_app: web.Application, port: int, ssl_context, variable: str
+                     ) -> tuple[web.AppRunner, int]:
+        runner = HttpRunner(http_app, access_log=None, shutdown_timeout=self.settings.grace_seconds,
+                            keepalive_timeout=self.settings.http_idle_seconds)
         await runner.setup()
         site = web.TCPSite(runner, self.settings.bind_host, port, ssl_context=ssl_context)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise OSError(f"HTTP cannot listen on {self.settings.bind_host}:{port}: {reason}; "
+                          f"choose another port with {variable}") from None
         return runner, site._server.sockets[0].getsockname()[1]
 
     async def update_health(self) -> None:
@@ -291,7 +309,7 @@ def create_app(settings: Settings) -> App:
     if not redis_url:
         embedded = EmbeddedRedis(settings.data_dir / "redis").start()
         redis_url = embedded.url
-        log.info("embedded Redis started", extra={"data_dir": str(embedded.data_dir)})
+        log.info("embedded Redis started", extra={"data_dir": str(embedded.data_dir), "url": embedded.url})
     try:
         store = TemplateStore(connect(redis_url, settings.redis_password, settings.redis_timeout_seconds), keys,
                               default_buckets=settings.partition_buckets)
@@ -303,11 +321,12 @@ def create_app(settings: Settings) -> App:
     pool = EnginePool(settings.workers or None, options,
                       JobLimits(settings.engine_job_seconds, settings.engine_video_job_seconds))
     sync = IndexSync(store, index, ENCODER_VERSION, settings.index_poll_seconds)
-    engine = FairEngine(pool, settings.max_engine_jobs_per_client or pool.workers)
+    engine = FairEngine(pool, jobs_per_client(settings.max_engine_jobs_per_client, pool.workers))
     recognition = FaceRecognition(settings, engine, store, sync)
     liveness = Liveness(settings, engine)
     samples = SampleStore(store.redis, store.keys, max_token_bytes=settings.max_sample_bytes_per_token,
-                          max_application_bytes=settings.max_sample_bytes_per_application)
+                          max_application_bytes=settings.max_sample_bytes_per_application,
+                          max_token_pixels=settings.max_pixels_per_call)
     extension = ExtensionFlow(clients, recognition, liveness, samples, settings.extension_token_seconds,
                               max_token_lifetime=settings.max_extension_token_lifetime_seconds)
     authenticator = Authenticator(clients, settings.jwt_leeway_seconds, settings.max_token_lifetime_seconds)

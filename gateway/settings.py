@@ -33,7 +33,9 @@ class Settings:
     max_image_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 40_000_000
     max_pixels_per_call: int = 60_000_000  # all images of one call together, from their headers
-    max_engine_jobs_per_client: int = 0  # one client's jobs at the engine workers at once; 0: the number of workers
+    # One client's jobs at the engine workers at once; 0: all workers but one (at least one), so another client
+    # always finds a worker free of the first.
+    max_engine_jobs_per_client: int = 0
     # One engine job's time limit: past it the job is abandoned, its worker replaced, the call refused.
     engine_job_seconds: float = 30.0  # an image (decoded and analysed), or a template's stored thumbnails
     engine_video_job_seconds: float = 120.0  # a video: every frame decoded, a few analysed
@@ -78,7 +80,14 @@ class Settings:
     # before they are received, until their calls end; one client holds at most half. Over it: 429 /
     # RESOURCE_EXHAUSTED with a retry hint. At least MAX_MESSAGE_BYTES.
     max_body_bytes_in_flight: int = 256 * 1024 * 1024
+    # What a gRPC call holds of that budget before its message arrives (then the message's size: a larger message
+    # without room is refused). grpc may buffer up to 64 MiB for each call receiving meanwhile: the calls receiving
+    # at once are at most the budget over this, so the process stays within (budget / reserve) x 64 MiB of them.
+    grpc_message_reserve_bytes: int = 16 * 1024 * 1024
     budget_wait_seconds: float = 2.0  # how long a gRPC call may wait for room in that budget before it is refused
+    # A gRPC call's message, an HTTP request's body, must have arrived this long after its bytes were held; then the
+    # call is refused (DEADLINE_EXCEEDED / 408, the connection closed) and its hold released.
+    request_receive_seconds: float = 60.0
     # /metrics on its own port (the main HTTP port then answers 404); None: on the main port.
     metrics_port: int | None = None
     # Bearer token /metrics requires when set; without port and token the main port shows no per-tenant series.
@@ -113,6 +122,8 @@ class Settings:
                      "max_sample_bytes_per_application", "max_jpeg_scans"):
             if getattr(self, name) < 1:
                 raise ValueError(f"BWS_{name.upper()} must be at least 1")
+        if not 1 <= self.grpc_message_reserve_bytes <= MAX_MESSAGE_BYTES:
+            raise ValueError(f"BWS_GRPC_MESSAGE_RESERVE_BYTES must be 1 to {MAX_MESSAGE_BYTES}")
         if self.max_body_bytes_in_flight < MAX_MESSAGE_BYTES:
             raise ValueError(f"BWS_MAX_BODY_BYTES_IN_FLIGHT must be at least {MAX_MESSAGE_BYTES} (the largest gRPC "
                              "message)")
@@ -121,9 +132,11 @@ class Settings:
         if self.metrics_token is not None and len(self.metrics_token) < 16:
             raise ValueError("BWS_METRICS_TOKEN must be at least 16 characters")
         if self.max_engine_jobs_per_client < 0:
-            raise ValueError("BWS_MAX_ENGINE_JOBS_PER_CLIENT must be 0 (the number of workers) or more")
+            raise ValueError("BWS_MAX_ENGINE_JOBS_PER_CLIENT must be 0 (all workers but one) or more")
         if self.engine_job_seconds <= 0 or self.engine_video_job_seconds <= 0:
             raise ValueError("BWS_ENGINE_JOB_SECONDS and BWS_ENGINE_VIDEO_JOB_SECONDS must be positive")
+        if self.request_receive_seconds <= 0:
+            raise ValueError("BWS_REQUEST_RECEIVE_SECONDS must be positive")
         if self.budget_wait_seconds < 0:
             raise ValueError("BWS_BUDGET_WAIT_SECONDS must be 0 or more")
         if self.http_idle_seconds <= 0:

@@ -4,6 +4,7 @@ that dies is reaped and started again on the same data and socket."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import importlib.util
 import logging
 import os
@@ -55,6 +56,10 @@ def make_private(directory: Path) -> None:
                 os.chmod(path, FILE_MODE)
 
 
+class DataDirInUse(RuntimeError):
+    """Another running service holds the data directory."""
+
+
 class EmbeddedRedis:
     """A valkey-server (or redis-server) child process on a unix socket (or a TCP port) in data_dir."""
 
@@ -68,6 +73,7 @@ class EmbeddedRedis:
         self.socket_path = Path(tempfile.mkdtemp(prefix="bws-redis-")) / "redis.sock"
         self.restarts = 0
         self._stopped = False
+        self._lock: int | None = None  # an open file descriptor holding the data directory's lock
 
     @property
     def url(self) -> str:
@@ -83,13 +89,29 @@ class EmbeddedRedis:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def _lock_data_dir(self) -> None:
+        """One service per data directory: a second one would take the first one's server for a stale one and
+        stop it. The kernel releases the lock when its holder dies, so a killed service's server is still
+        recognised as stale."""
+        if self._lock is not None:
+            return
+        descriptor = os.open(self.data_dir / "service.lock", os.O_RDWR | os.O_CREAT, FILE_MODE)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            raise DataDirInUse(f"the data directory {self.data_dir} is in use by another running service: "
+                               "stop it, or give this one another BWS_DATA_DIR") from None
+        self._lock = descriptor
+
     def _stop_stale_server(self, timeout: float) -> None:
-        """A server left behind by a killed service would share our files: stop it first."""
+        """A server left behind by a killed service would share our files: stop it first. Only if the pid file
+        names our server: a redis-server of this user working in this data directory (a stale file's pid may
+        since belong to any process, another redis-server included)."""
         try:
             pid = int(self.pid_file.read_text().strip())
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if not any(name in f.read() for name in SERVER_NAMES):
-                    return
+            if not self._is_ours(pid):
+                return
             os.kill(pid, signal.SIGTERM)
         except (OSError, ValueError):
             return
@@ -97,10 +119,19 @@ class EmbeddedRedis:
         while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
             time.sleep(0.05)
 
+    def _is_ours(self, pid: int) -> bool:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            if not any(name in f.read() for name in SERVER_NAMES):
+                return False
+        # redis-server changes its process title (the command line no longer shows --dir) but works in its --dir.
+        return (os.stat(f"/proc/{pid}").st_uid == os.getuid()
+                and os.readlink(f"/proc/{pid}/cwd") == str(self.data_dir.resolve()))
+
     def start(self, timeout: float = 10.0) -> "EmbeddedRedis":
         if self._stopped:
             raise RuntimeError("embedded redis-server stopped")
         make_private(self.data_dir)
+        self._lock_data_dir()
         self._stop_stale_server(timeout)
         self.socket_path.unlink(missing_ok=True)  # left by a server that was killed: not a sign of the new one
         args = [self.binary, "--dir", str(self.data_dir.resolve()), "--dbfilename", "templates.rdb",
@@ -176,3 +207,7 @@ class EmbeddedRedis:
                 self.process.kill()
                 self.process.wait()
         self.socket_path.unlink(missing_ok=True)
+        shutil.rmtree(self.socket_path.parent, ignore_errors=True)  # the bws-redis-* directory made here
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None

@@ -99,6 +99,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--partition", action="append", type=PartitionId.parse,
                         help="storage/partition to migrate (repeatable); default: every partition")
     args = parser.parse_args(argv)
+    if not args.redis_url.strip():
+        raise SystemExit("migrate: --redis-url is empty: give the Redis URL the service uses (its BWS_REDIS_URL; the "
+                         "embedded Redis of `make run` is logged as \"embedded Redis started\" with its url)")
 
     async def run() -> dict[str, int]:
         redis = connect(args.redis_url)
@@ -109,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         moved = asyncio.run(run())
-    except (RedisError, OSError) as error:  # the URL may hold a password: name the error, not the URL
+    except (RedisError, OSError, ValueError) as error:  # the URL may hold a password: name the error, not the URL
         raise SystemExit(f"migrate: cannot use Redis at --redis-url: {error}") from None
     for partition, copied in moved.items():
         print(f"{partition}: {copied} template(s) moved into {args.buckets} buckets")

@@ -51,6 +51,25 @@ local seq = redis.call('INCR', KEYS[2])
 redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'op', ARGV[1], 'class', ARGV[2], 'seq', seq)
 return seq
 """
+# A delete, whole and atomic, outside MULTI (Redis 7 refuses to queue a script in a transaction when full): on a
+# full Redis (maxmemory, noeviction) a script's first write may be refused but never a later one, so the template
+# is freed first and its change record (which needs memory) always follows. KEYS: template, class set, changes, seq;
+# ARGV: classId, the stream's length, the prefix of the bucket's tag sets (same hash tag: same slot). Nil: no
+# template.
+_DELETE = """
+local tags = redis.call('HMGET', KEYS[1], 'enrolled', 'tags')
+if not tags[1] then
+  return false
+end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+for _, tag in ipairs(cjson.decode(tags[2] or '[]')) do
+  redis.call('SREM', ARGV[3] .. tag, ARGV[1])
+end
+local seq = redis.call('INCR', KEYS[4])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '*', 'op', 'delete', 'class', ARGV[1], 'seq', seq)
+return seq
+"""
 # The index fields of a batch of one bucket's templates, shaped for numpy: the
 # plain compact templates (the usual case) concatenated with their classIds
 # joined, so the client decodes them as one record array; tags only where a
@@ -435,14 +454,15 @@ class TemplateStore:
         return new_tags
 
     async def delete(self, bcid: Bcid) -> None:
-        def write(pipe, bucket: Bucket, old_tags: tuple[str, ...]) -> None:
-            pipe.delete(bucket.template_key(bcid.class_id))
-            pipe.srem(bucket.classes_key, bcid.class_id)
-            for tag in old_tags:
-                pipe.srem(bucket.tag_key(tag), bcid.class_id)
-            self._record_change(pipe, bucket, bcid, "delete")
-
-        await self._modify_existing(bcid, write)
+        """Works on a full Redis too (see _DELETE): a delete frees memory, and its change record is never lost."""
+        bucket = await self._bucket(bcid)
+        if bucket is None:
+            raise TemplateNotFound(bcid)
+        deleted = await self.redis.eval(_DELETE, 4, bucket.template_key(bcid.class_id), bucket.classes_key,
+                                        bucket.changes_key, bucket.seq_key, bcid.class_id, self.changes_maxlen,
+                                        bucket.tag_key(""))
+        if deleted is None:
+            raise TemplateNotFound(bcid)
 
     async def _modify_existing(self, bcid: Bcid, write: Callable) -> None:
         bucket = await self._bucket(bcid)

@@ -1,4 +1,6 @@
-"""The README's shell blocks, run in order as a newcomer pastes them, against a service started as `make run` does.
+"""The shell blocks of README.md and of every docs/*.md, run in order as a newcomer pastes them, against a service
+started as `make run` does. The README's blocks share one bash session; each docs/*.md file gets a fresh one (a
+reader may open it first), with the same BWS_HOST and BWS_URL and the same service.
 
 Every ```sh or ```bash block of README.md runs, in the order of the file, in one bash session (variables and
 functions carry over from block to block, as in a terminal), from a directory that looks like the checkout:
@@ -54,13 +56,14 @@ class Block:
     text: str
     marker: str | None = None  # "not-tested" | "test-env"
     argument: str = ""
+    source: str = "README.md"  # the file, relative to the checkout
 
     @property
     def name(self) -> str:
-        return f"README.md:{self.line} ({self.section})"
+        return f"{self.source}:{self.line} ({self.section})"
 
 
-def shell_blocks(markdown: str) -> list[Block]:
+def shell_blocks(markdown: str, source: str = "README.md") -> list[Block]:
     blocks, lines, i, section = [], markdown.splitlines(), 0, "top"
     while i < len(lines):
         line = lines[i]
@@ -75,7 +78,7 @@ def shell_blocks(markdown: str) -> list[Block]:
             previous = next((lines[j] for j in range(i - 1, -1, -1) if lines[j].strip()), "")
             marker = MARKER.match(previous)
             blocks.append(Block(i + 1, section, "\n".join(lines[i + 1:end]) + "\n",
-                                marker.group(1) if marker else None, marker.group(2) if marker else ""))
+                                marker.group(1) if marker else None, marker.group(2) if marker else "", source))
         i = end + 1
     return blocks
 
@@ -143,9 +146,12 @@ def redis_for_migrate(context: Context) -> dict[str, str]:
 
 # test-env NAME -> setup(context) -> variables exported for that block only (the previous values come back
 # after it). Add yours here, e.g. "pad": lambda ctx: ctx.start_service(BWS_PAD_MODEL=str(...)).
-SETUPS: dict[str, Callable[[Context], dict[str, str]]] = {"redis": redis_for_migrate}
+SETUPS: dict[str, Callable[[Context], dict[str, str]]] = {"redis": redis_for_migrate,
+                                                          "demo": lambda ctx: ctx.start_service(BWS_DEMO="1")}
 
 BLOCKS = shell_blocks(README.read_text())
+DOCS = sorted((ROOT / "docs").glob("*.md"))
+DOC_BLOCKS = [block for doc in DOCS for block in shell_blocks(doc.read_text(), str(doc.relative_to(ROOT)))]
 
 
 class Session:
@@ -232,7 +238,7 @@ def test_the_readme_opens_with_make_run_and_make_test():
 
 
 def test_blocks_are_written_for_the_test():
-    for block in BLOCKS:
+    for block in BLOCKS + DOC_BLOCKS:
         if block.marker == "not-tested":
             assert block.argument, f"{block.name}: say why it is not tested"
             continue
@@ -247,10 +253,30 @@ def test_blocks_are_written_for_the_test():
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)), ids=[b.name for b in BLOCKS])
 def test_block(readme_run, index):
-    block = BLOCKS[index]
+    session, context, log_path = readme_run
+    run_block(session, context, log_path, index, BLOCKS[index])
+
+
+@pytest.fixture(scope="module")
+def doc_sessions(readme_run):
+    """A fresh bash session per docs/*.md file, in the same directory, against the same service."""
+    _, context, _ = readme_run
+    sessions: dict[str, Session] = {}
+    yield lambda source: sessions.setdefault(source, Session(context.work, context.env))
+    for session in sessions.values():
+        session.close()
+
+
+@pytest.mark.parametrize("index", range(len(DOC_BLOCKS)), ids=[b.name for b in DOC_BLOCKS])
+def test_doc_block(readme_run, doc_sessions, index):
+    _, context, log_path = readme_run
+    block = DOC_BLOCKS[index]
+    run_block(doc_sessions(block.source), context, log_path, 100_000 + index, block)
+
+
+def run_block(session: Session, context: Context, log_path: Path, index: int, block: Block) -> None:
     if block.marker == "not-tested":
         pytest.skip(f"not-tested: {block.argument}")
-    session, context, log_path = readme_run
     exports = SETUPS[block.argument](context) if block.marker == "test-env" else {}
     failed, output = session.run(index, block, exports)
     if failed:

@@ -160,6 +160,9 @@ def _token(args: argparse.Namespace) -> None:
                          "(BWS_MAX_TOKEN_LIFETIME_SECONDS): the service refuses longer tokens")
     if args.clients is None:
         args.clients = settings.clients_path
+        if settings.clients_file is None and not args.clients.exists():
+            raise CommandError(f"{args.clients}: no development client yet: start the service once (`make run`) "
+                               "to create it, or set BWS_CLIENTS_FILE")
     print(token.run(args))
 
 

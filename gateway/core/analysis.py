@@ -12,10 +12,15 @@ from gateway.core.errors import InvalidArgument
 from gateway.core.fairness import check_pixel_budget
 
 
+def check_image_count(count: int, settings: Settings) -> None:
+    """Transports call it too, before they copy a message's images out one by one."""
+    if count > settings.max_images:
+        raise InvalidArgument(f"at most {settings.max_images} images per call, got {count}")
+
+
 async def analyze_images(engine: EnginePool, settings: Settings, images: list[bytes], field_name: str,
                          **options) -> list[ImageAnalysis]:
-    if len(images) > settings.max_images:
-        raise InvalidArgument(f"at most {settings.max_images} images per call, got {len(images)}")
+    check_image_count(len(images), settings)
     for i, data in enumerate(images):  # before shipping megabytes to a worker
         if len(data) > settings.max_image_bytes:
             raise InvalidArgument(f"{field_name}[{i}]: image of {len(data)} bytes is larger than the limit "

@@ -13,6 +13,7 @@ class ErrorKind(Enum):
     RESOURCE_EXHAUSTED = "RESOURCE_EXHAUSTED"
     UNAVAILABLE = "UNAVAILABLE"
     UNIMPLEMENTED = "UNIMPLEMENTED"
+    DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
 
 
 class ServiceError(Exception):
@@ -46,6 +47,11 @@ class Unavailable(ServiceError):
 
 class Unimplemented(ServiceError):
     kind = ErrorKind.UNIMPLEMENTED
+
+
+class DeadlineExceeded(ServiceError):
+    """The caller took too long (its request message did not arrive in time)."""
+    kind = ErrorKind.DEADLINE_EXCEEDED
 
 
 class ResourceExhausted(ServiceError):

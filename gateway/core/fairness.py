@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from gateway.engine import EnginePool, EngineUnavailable
-from gateway.engine.images import check_headers
+from gateway.engine.images import JPEG_START, PNG_SIGNATURE, check_headers
+from gateway.engine.jpeg import frame_pixels
 from gateway.engine.types import ImageLimits, InvalidImage
 from gateway.core.errors import InvalidArgument, Unavailable
 from gateway.core.tenancy import current_tenant
@@ -27,11 +28,18 @@ from gateway.core.tenancy import current_tenant
 def image_pixels(data: bytes) -> int:
     """Width x height from the image's header; 0 when the bytes are no image or
     a single image over the per-image limit: the worker reports those, with
-    the reason, from the header too."""
+    the reason, from the header too. This runs in the event loop: JPEG and PNG sizes come from bounded walks of
+    their headers, never Pillow's parsers (a JPEG's metadata segments are parsed in Python)."""
     try:
         check_headers(data)  # bounded: Pillow's header parser alone would run here, in the event loop
     except InvalidImage:
         return 0
+    if data.startswith(JPEG_START):
+        return _one_image(frame_pixels(data))
+    if data.startswith(PNG_SIGNATURE):
+        if data[12:16] != b"IHDR":
+            return 0
+        return _one_image(int.from_bytes(data[16:20], "big") * int.from_bytes(data[20:24], "big"))
     try:
         with Image.open(io.BytesIO(data), formats=list(ImageLimits().formats)) as image:
             width, height = image.size
@@ -40,11 +48,23 @@ def image_pixels(data: bytes) -> int:
     return width * height
 
 
+def _one_image(pixels: int) -> int:
+    """As Pillow's header parser counts: a single image past its bomb limit is the worker's to refuse, with the
+    field that carried it."""
+    return 0 if pixels > 2 * Image.MAX_IMAGE_PIXELS else pixels
+
+
 def check_pixel_budget(images: list[bytes], budget: int) -> None:
     total = sum(image_pixels(data) for data in images)
     if total > budget:
         raise InvalidArgument(f"the images of this call hold {total / 1e6:.1f} megapixels in all, more than "
                               f"the budget of {budget / 1e6:.1f} megapixels per call (BWS_MAX_PIXELS_PER_CALL)")
+
+
+def jobs_per_client(setting: int, workers: int) -> int:
+    """BWS_MAX_ENGINE_JOBS_PER_CLIENT, or by default all workers but one (at least one): one client flooding the
+    engine leaves a worker to the others."""
+    return setting or max(1, workers - 1)
 
 
 @dataclass

@@ -30,6 +30,7 @@ import numpy as np
 
 from gateway.core import calibration, scoring
 from gateway.core.analysis import analyze_images
+from gateway.core.fairness import check_pixel_budget
 from gateway.settings import Settings
 from gateway.engine import EnginePool, ImageAnalysis, InvalidImage
 from gateway.engine import liveness as motion_math
@@ -201,6 +202,11 @@ class Liveness:
             raise InvalidArgument("at least one live image is needed")
         if not photo:
             raise InvalidArgument("photo: the ID photo is missing")
+        if len(photo) > self.settings.max_image_bytes:
+            raise InvalidArgument(f"photo: image of {len(photo)} bytes is larger than the limit of "
+                                  f"{self.settings.max_image_bytes} bytes")
+        # The ID photo is one of the call's images: within its pixel budget with the live ones.
+        check_pixel_budget([*(i.data for i in images), photo], self.settings.max_pixels_per_call)
         live_analyses, photo_analysis = await asyncio.gather(self.analyze(images, "live_images"),
                                                              self._photo(photo))
         if not disable_liveness and len(images) == 1 and not self.passive:

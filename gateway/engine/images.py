@@ -12,8 +12,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from gateway.engine.jpeg import ScanGate, check_header, check_scans
 from gateway.engine.types import ImageLimits, InvalidImage
 
-_JPEG = b"\xff\xd8\xff"
-_PNG = b"\x89PNG\r\n\x1a\n"
+JPEG_START = b"\xff\xd8\xff"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Pillow parses a PNG's chunks up to the first IDAT one by one in Python: millions of empty chunks held it for
 # seconds. Photos have a handful (IHDR, sRGB, gAMA, pHYs, iCCP, a few tEXt).
 MAX_PNG_CHUNKS_BEFORE_DATA = 1000
@@ -22,10 +22,10 @@ MAX_PNG_CHUNKS_BEFORE_DATA = 1000
 def check_headers(data: bytes) -> None:
     """Bounded walks of the headers Pillow would parse, before it does (also in
     the service process, where the pixel budget reads them)."""
-    if data.startswith(_JPEG):
+    if data.startswith(JPEG_START):
         check_header(data)
-    elif data.startswith(_PNG):
-        position, chunks = len(_PNG), 0
+    elif data.startswith(PNG_SIGNATURE):
+        position, chunks = len(PNG_SIGNATURE), 0
         while position + 8 <= len(data) and data[position + 4:position + 8] != b"IDAT":
             chunks += 1
             if chunks > MAX_PNG_CHUNKS_BEFORE_DATA:
@@ -79,15 +79,24 @@ _WIDE_GREY_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
+    """8-bit RGB, with as few full-size copies as can be (a 36-megapixel RGBA or 16-bit picture used to take
+    five or six: over half a gigabyte, 2 GB at the pixel limit)."""
     if image.mode in _WIDE_GREY_MODES:
-        # 16-bit greyscale (PNG opens it as I;16 or I, values up to 65535): Pillow's
-        # own conversion clips at 255 and turns the picture white; scale it instead.
-        wide = np.clip(np.asarray(image, dtype=np.int64), 0, 65535)
-        return Image.fromarray((wide // 257).astype(np.uint8), "L").convert("RGB")
+        # 16-bit greyscale (PNG opens it as I;16 or I, values up to 65535): Pillow's own conversion clips at 255
+        # and turns the picture white; scale it instead (the top byte), in the image's own integer type.
+        wide = np.asarray(image)
+        if wide.dtype != np.uint16:
+            wide = np.clip(wide, 0, 65535, out=wide if wide.flags.writeable else None)
+        grey = Image.fromarray((wide >> 8).astype(np.uint8), "L")
+        del wide
+        return grey.convert("RGB")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        image = image.convert("RGBA")
-        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, image).convert("RGB")
+        if image.mode != "RGBA":
+            image = image.convert("RGBA")
+        # Composited on white: the colours pasted through the alpha channel onto a white RGB picture.
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image.convert("RGB"), mask=image.getchannel("A"))
+        return background
     return image.convert("RGB")
 
 

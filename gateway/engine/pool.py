@@ -35,6 +35,7 @@ from multiprocessing.process import BaseProcess
 
 import numpy as np
 
+from gateway.engine.memory import return_freed_memory
 from gateway.engine.face_engine import EngineOptions, FaceEngine
 from gateway.engine.types import ImageAnalysis, InvalidImage
 
@@ -82,6 +83,7 @@ def _serve(connection: Connection, options: EngineOptions, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    return_freed_memory()  # decoded pictures and video frames: hundreds of megabytes, freed after each job
     engine = FaceEngine(options)
     connection.send(os.getpid())
     while True:

@@ -44,6 +44,9 @@ class VideoLimits:
     # Frames over this many times max_pixels are refused by FFmpeg itself, before it allocates them (the
     # check of each frame below comes after decoding it: it gives the clear message for the others).
     decoder_pixels_factor: int = 4
+    # Codecs code whole blocks (H.264 macroblocks of 16, HEVC and VP9 up to 64) and crop to the frame size: the
+    # coded size may exceed max_pixels by this many rows and columns; cropping any more is hiding the size.
+    coded_block: int = 64
 
     @property
     def max_clip_pixels(self) -> int:
@@ -84,6 +87,7 @@ def decode_video(data: bytes, limits: VideoLimits = VideoLimits()) -> tuple[list
                 if frame.width * frame.height > limits.max_pixels:
                     raise InvalidVideo(f"video frame {number} of {frame.width}x{frame.height} is larger than the "
                                        f"limit of {limits.max_pixels} pixels (its header said {header})")
+                _check_coded_size(stream.codec_context, frame, number, limits)
                 decoded += frame.width * frame.height
                 if decoded > limits.max_clip_pixels:
                     raise InvalidVideo(f"video decodes to more than {limits.max_clip_pixels / 1e6:.4g} megapixels "
@@ -102,6 +106,15 @@ def decode_video(data: bytes, limits: VideoLimits = VideoLimits()) -> tuple[list
         raise
     except (av.FFmpegError, ValueError, OSError, EOFError) as exc:
         raise InvalidVideo(f"video cannot be decoded: {exc}") from None
+
+
+def _check_coded_size(codec: av.VideoCodecContext, frame: av.VideoFrame, number: int, limits: VideoLimits) -> None:
+    """A frame's size is what its decoder allocates, the coded size, before any cropping (H.264's SPS may crop a
+    frame coded at 16384x8192 down to 16x16: every size FFmpeg reports, and its max_pixels, are the cropped ones)."""
+    width, height = codec.coded_width, codec.coded_height
+    if max(0, width - limits.coded_block) * max(0, height - limits.coded_block) > limits.max_pixels:
+        raise InvalidVideo(f"video frame {number} is coded at {width}x{height} (shown as {frame.width}x"
+                           f"{frame.height}), larger than the limit of {limits.max_pixels} pixels")
 
 
 def _frames(container: av.container.InputContainer, stream: av.VideoStream,

@@ -81,6 +81,9 @@ def check_lifetime(claims: dict, max_lifetime: int, leeway: int, what: str = "to
         raise Unauthenticated(f"{what} lifetime over the maximum of {max_lifetime} seconds")
 
 
+EXPIRED = ("token expired: make a new one (bws token, bws-gateway token, or your JWT code with the client key); "
+           "tokens live minutes, make one per session or call")
+
 class Authenticator:
     def __init__(self, registry: ClientRegistry, leeway_seconds: int = 30,
                  max_lifetime_seconds: int = DEFAULT_MAX_LIFETIME_SECONDS) -> None:
@@ -98,7 +101,7 @@ class Authenticator:
             client, claims = verify_signed(self.registry, token.strip(), _REQUIRED_CLAIMS, self.leeway, INVALID,
                                            identity="sub")
         except jwt.ExpiredSignatureError:
-            raise Unauthenticated("token expired") from None
+            raise Unauthenticated(EXPIRED) from None
         except jwt.ImmatureSignatureError:
             raise Unauthenticated("token not valid yet") from None
         except jwt.PyJWTError as exc:

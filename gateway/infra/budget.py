@@ -34,6 +34,17 @@ class Hold:
             self.budget._take(self.client, size - self.size)
             self.size = size
 
+    def resize(self, size: int) -> None:
+        """To what the request turned out to be: down, or up if there is room (else OverBudget, unchanged)."""
+        if self.released or size <= self.size:
+            self.shrink(size)
+            return
+        refusal = self.budget._refusal(size - self.size, self.client)
+        if refusal:
+            raise refusal
+        self.budget._take(self.client, size - self.size)
+        self.size = size
+
     def release(self) -> None:
         if not self.released:
             self.released = True
@@ -41,9 +52,12 @@ class Hold:
 
 
 class ByteBudget:
-    def __init__(self, total: int, largest: int) -> None:
+    def __init__(self, total: int, largest: int, receive_seconds: float = 60.0) -> None:
         self.total = total
         self.largest = largest  # the largest single request (HTTP body or gRPC message)
+        # A request whose body or message has not all arrived this long after its hold was taken is refused and
+        # its hold released: a caller that never sends cannot keep its share.
+        self.receive_seconds = receive_seconds
         self.per_client = max(largest, total // 2)
         self.in_use = 0
         self._by_client: dict[str, int] = {}

@@ -46,10 +46,18 @@ def redact(text: str) -> str:
     return text
 
 
+def redis_server_code(error: BaseException) -> str | None:
+    """The error code of the server's reply a Redis client error carries (OOM, MISCONF, ...), if any."""
+    if not isinstance(error, redis_errors.ResponseError) or not error.args:
+        return None
+    found = _SERVER_CODE.search(str(error.args[0]))
+    return found.group(1) if found else None
+
+
 def redis_error_text(error: BaseException) -> str:
     """What may be logged of a Redis client error: its type, and the server's error code if it has one."""
-    found = _SERVER_CODE.search(str(error.args[0])) if error.args else None
-    code = f" ({found.group(1)})" if found and isinstance(error, redis_errors.ResponseError) else ""
+    server_code = redis_server_code(error)
+    code = f" ({server_code})" if server_code else ""
     return f"{type(error).__module__}.{type(error).__qualname__}{code}: message withheld (may quote a command)"
 
 

@@ -9,6 +9,7 @@ from redis import exceptions as redis_errors
 
 from gateway.core.errors import Unavailable
 from gateway.engine import EngineUnavailable
+from gateway.infra.logs import redis_server_code
 
 log = logging.getLogger("bws.errors")
 
@@ -20,6 +21,8 @@ STORE_UNAVAILABLE_MESSAGE = "template store unavailable, retry later"
 # Redis at its maxmemory refusing writes (reads still work): retryable once memory is freed.
 STORE_FULL_ERRORS = (redis_errors.OutOfMemoryError,)
 STORE_FULL_MESSAGE = "template store full (unavailable for writes), retry later"
+# Redis unable to write to its disk (a snapshot failed: a full disk; Redis then refuses writes with MISCONF).
+STORE_DISK_MESSAGE = "template store cannot write to its disk (unavailable for writes), retry later"
 
 
 class StoreOutage:
@@ -55,22 +58,25 @@ STORE_OUTAGE = StoreOutage()
 
 
 class StoreFull:
-    """Logs once that Redis refuses writes at its maxmemory. Reads keep working (the index-sync poll cannot
-    tell when it ends), so a spell of refusals ends after `quiet_seconds` without one."""
+    """Logs once that Redis refuses writes (at its maxmemory, or unable to write its disk). Reads keep working
+    (the index-sync poll cannot tell when it ends), so a spell of refusals ends after `quiet_seconds` without
+    one."""
 
-    def __init__(self, quiet_seconds: float = 60.0) -> None:
+    def __init__(self, warning: str, quiet_seconds: float = 60.0) -> None:
+        self.warning = warning
         self.quiet_seconds = quiet_seconds
         self.last_refusal: float | None = None
 
     def refused(self, error: BaseException) -> None:
         now = time.monotonic()
         if self.last_refusal is None or now - self.last_refusal > self.quiet_seconds:
-            log.warning("template store full (Redis maxmemory): writes answer UNAVAILABLE until memory is freed",
-                        extra={"reason": type(error).__name__})
+            log.warning(self.warning, extra={"reason": type(error).__name__})
         self.last_refusal = now
 
 
-STORE_FULL = StoreFull()
+STORE_FULL = StoreFull("template store full (Redis maxmemory): writes answer UNAVAILABLE until memory is freed")
+STORE_DISK = StoreFull("template store cannot write to its disk (Redis MISCONF: its last snapshot failed, a full "
+                       "disk?): writes answer UNAVAILABLE until it can save again")
 
 
 def translate(error: BaseException) -> BaseException:
@@ -80,6 +86,9 @@ def translate(error: BaseException) -> BaseException:
     if isinstance(error, STORE_FULL_ERRORS):
         STORE_FULL.refused(error)
         return Unavailable(STORE_FULL_MESSAGE)
+    if redis_server_code(error) == "MISCONF":
+        STORE_DISK.refused(error)
+        return Unavailable(STORE_DISK_MESSAGE)
     if isinstance(error, STORE_UNAVAILABLE_ERRORS):
         STORE_OUTAGE.failed(error)
         return Unavailable(STORE_UNAVAILABLE_MESSAGE)

@@ -20,6 +20,7 @@ import json
 from typing import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
 
 from gateway.infra.budget import ByteBudget
 from gateway.infra.calls import OnCall
@@ -77,16 +78,50 @@ def add_health_routes(app: web.Application, ready: Readiness, openapi: dict) -> 
     app.router.add_get("/openapi.json", openapi_json)
 
 
+NOSNIFF = {"X-Content-Type-Options": "nosniff"}
+
+
+def shows_partitions(settings: Settings) -> bool:
+    """Whether /metrics shows the series that name partitions without a token: only on its own port, and, with
+    TLS on, only to scrapers with a client certificate (a TLS port without a client CA is as open as the others)."""
+    if settings.metrics_port is None:
+        return False
+    return settings.tls_cert is None or settings.tls_client_ca is not None
+
+
 def metrics_handler(settings: Settings, metrics: Metrics):
-    """With BWS_METRICS_TOKEN, only `Authorization: Bearer <token>` is shown /metrics. On the main port
-    without a token, the series that name partitions are left out (anyone may reach that port)."""
+    """With BWS_METRICS_TOKEN, only `Authorization: Bearer <token>` is shown /metrics. Without a token, the
+    series that name partitions are left out where anyone may reach the port (see shows_partitions)."""
     async def handle(request: web.Request) -> web.Response:
         expected = settings.metrics_token
         if expected is not None:
             given = request.headers.get("Authorization", "")
             if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
                 return web.Response(status=401, text="/metrics needs Authorization: Bearer <BWS_METRICS_TOKEN>\n",
-                                    headers={"WWW-Authenticate": "Bearer"})
-        tenants = expected is not None or settings.metrics_port is not None
-        return web.Response(body=metrics.render(tenants), headers={"Content-Type": CONTENT_TYPE})
+                                    headers={"WWW-Authenticate": "Bearer", **NOSNIFF})
+        tenants = expected is not None or shows_partitions(settings)
+        return web.Response(body=metrics.render(tenants), headers={"Content-Type": CONTENT_TYPE, **NOSNIFF})
     return handle
+
+
+class _Handler(RequestHandler):
+    def handle_error(self, request, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        response = super().handle_error(request, status, exc, message)
+        response.headers.update(NOSNIFF)
+        return response
+
+
+class _Server(web.Server):
+    def __call__(self) -> RequestHandler:
+        return _Handler(self, loop=self._loop, **self._kwargs)
+
+
+class HttpRunner(web.AppRunner):
+    """aiohttp's runner, whose connections mark their own error answers (a malformed request's 400, which no
+    middleware sees) nosniff like every other answer."""
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        server.__class__ = _Server
+        return server

@@ -184,3 +184,98 @@ def test_progress_display_shows_upload_then_server_time():
     with CallProgress(quiet, enabled=True) as progress:
         progress.sent(1000, 1000)  # small body, quick answer: nothing shown
     assert quiet.getvalue() == ""
+
+
+@pytest.mark.parametrize("rest", [False, True], ids=["grpc", "rest"])
+def test_compare_two_photos(bws, rest):
+    same = bws("compare", str(FACES / "obama_1.jpg"), str(FACES / "obama_2.jpg"), rest=rest)
+    assert same.returncode == 0 and same.stdout.startswith("MATCH (score 0."), same.stdout + same.stderr
+    other = bws("compare", str(FACES / "obama_1.jpg"), str(FACES / "biden_1.jpg"), rest=rest)
+    assert other.returncode == 3 and other.stdout.startswith("NO MATCH (score 0."), other.stdout + other.stderr
+    answer = json.loads(bws("--json", "compare", str(FACES / "obama_1.jpg"), str(FACES / "obama_2.jpg"),
+                            rest=rest).stdout)
+    assert answer["match"] is True and answer["level"].startswith("LEVEL_") and answer["errors"] == []
+    assert float(same.stdout.split("score ")[1].split(",")[0]) == pytest.approx(answer["score"], abs=1e-3)
+    two = bws("compare", str(FACES / "obama_1.jpg"), str(FACES / "group_two_faces.jpg"), rest=rest)
+    assert two.returncode == 3 and f"{FACES / 'group_two_faces.jpg'}: 2 faces found" in two.stdout
+    text = bws("compare", str(FACES / "PROVENANCE.md"), str(FACES / "obama_1.jpg"), rest=rest)
+    assert text.returncode == 1 and f"{FACES / 'PROVENANCE.md'}: not a decodable image" in text.stderr
+    assert "live_images" not in text.stderr
+
+
+def test_exit_codes_are_the_same_for_every_command(bws, tmp_path):
+    """0 yes, 3 no, 1 failure, 2 usage: search, compare, photoverify and liveness agree with verify."""
+    class_id = str(new_class_id())
+    assert bws("enroll", "--classid", class_id, str(FACES / "kit_harington_1.jpg")).returncode == 0
+    tag = f"exit-{class_id}"
+    assert bws("settags", "--classid", class_id, "--tags", tag).returncode == 0
+    found = bws("search", "--tags", tag, str(FACES / "kit_harington_2.jpg"))
+    assert found.returncode == 0 and found.stdout.startswith(f"image 0: {class_id} ")
+    nobody = bws("search", "--tags", tag, str(FACES / "biden_1.jpg"))
+    assert nobody.returncode == 3 and nobody.stdout.strip() == "image 0: no match"
+    recognized = bws("photoverify", "--no-liveness", "--photo", str(FACES / "obama_2.jpg"), str(FACES / "obama_1.jpg"))
+    assert recognized.returncode == 0 and "live" not in recognized.stdout.lower(), recognized.stdout
+    stranger = bws("photoverify", "--no-liveness", "--photo", str(FACES / "biden_1.jpg"), str(FACES / "obama_1.jpg"))
+    assert stranger.returncode == 3 and stranger.stdout.startswith("NOT_RECOGNIZED")
+    assert bws("livedetect", str(FACES / "obama_1.jpg"), str(FACES / "obama_3.jpg")).returncode == 0
+    for usage in (["compare", str(FACES / "obama_1.jpg")], ["compare", str(tmp_path / "none.jpg"),
+                                                             str(FACES / "obama_1.jpg")],
+                  ["--key", "not base64!", "search", str(FACES / "obama_1.jpg")],
+                  ["enroll-dir", str(tmp_path / "no-such-folder")]):
+        result = bws(*usage)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, (usage, result.stderr)
+    assert bws("deletetemplate", "--classid", class_id).returncode == 0
+
+
+def photo_folder(root: Path) -> tuple[Path, list[int]]:
+    """A class per sub-folder (two named by their id, one by a name the map resolves), a photo with two faces and
+    a text file named .jpg."""
+    ids = [new_class_id() for _ in range(3)]
+    layout = {str(ids[0]): ["obama_1.jpg", "obama_2.jpg"], str(ids[1]): ["biden_1.jpg", "group_two_faces.jpg"],
+              "rose": ["rose_leslie_1.jpg"]}
+    for folder, names in layout.items():
+        (root / folder).mkdir(parents=True)
+        for name in names:
+            shutil.copy(FACES / name, root / folder / name)
+    (root / str(ids[1]) / "notes.jpg").write_text("not a photo")
+    (root / str(ids[1]) / "README.txt").write_text("ignored: not an image name")
+    return root, ids
+
+
+def test_enroll_dir_is_resumable_and_reports_failures(bws, tmp_path):
+    folder, ids = photo_folder(tmp_path / "photos")
+    first = bws("enroll-dir", str(folder))
+    assert first.returncode == 3, first.stdout + first.stderr
+    assert first.stdout.startswith("3 photo(s) enrolled in ") and "3 failed" in first.stdout
+    lines = first.stdout.splitlines()
+    assert any(line.startswith(f"  {ids[1]}/group_two_faces.jpg: ") and "2 faces found" in line for line in lines)
+    assert any(line.startswith(f"  {ids[1]}/notes.jpg: INVALID_ARGUMENT: not a decodable image") for line in lines)
+    assert any(line.startswith("  rose/rose_leslie_1.jpg: no class id in the name 'rose'") for line in lines)
+    (tmp_path / "map.csv").write_text(f"# name,class id\nrose,{ids[2]}\n")
+    second = json.loads(bws("--json", "enroll-dir", "--map", str(tmp_path / "map.csv"), "--concurrency", "2",
+                            str(folder)).stdout)
+    assert (second["enrolled"], second["skipped"], second["classes"]) == (1, 3, 3), second
+    assert {f["path"] for f in second["failed"]} == {f"{ids[1]}/group_two_faces.jpg", f"{ids[1]}/notes.jpg"}
+    status = bws("gettemplate", "--classid", str(ids[0]))
+    assert "2 feature vector(s)" in status.stdout, status.stdout  # each photo once, though the folder ran twice
+    assert bws("verify", "--classid", str(ids[2]), str(FACES / "rose_leslie_2.jpg")).returncode == 0
+    for class_id in ids:
+        assert bws("deletetemplate", "--classid", str(class_id)).returncode == 0
+
+
+def test_enroll_dir_by_file_name(bws, tmp_path):
+    ids = [new_class_id(), new_class_id()]
+    folder = tmp_path / "flat"
+    folder.mkdir()
+    shutil.copy(FACES / "kit_harington_1.jpg", folder / f"{ids[0]}.jpg")
+    shutil.copy(FACES / "kit_harington_2.jpg", folder / f"{ids[0]}_2.jpg")
+    shutil.copy(FACES / "alex_lacamoire_1.png", folder / f"{ids[1]}-front.png")
+    journal = tmp_path / "journal"
+    done = bws("enroll-dir", "--journal", str(journal), str(folder), rest=True)
+    assert done.returncode == 0 and done.stdout.startswith("3 photo(s) enrolled"), done.stdout + done.stderr
+    assert len(journal.read_text().splitlines()) == 3 and not (folder / ".bws-enrolled").exists()
+    assert "2 feature vector(s)" in bws("gettemplate", "--classid", str(ids[0])).stdout
+    again = bws("enroll-dir", "--journal", str(journal), str(folder), rest=True)
+    assert again.returncode == 0 and again.stdout.startswith("0 photo(s) enrolled") and "3 skipped" in again.stdout
+    for class_id in ids:
+        assert bws("deletetemplate", "--classid", str(class_id)).returncode == 0

@@ -207,10 +207,12 @@ def test_startup_failures_are_one_line_and_exit_1(tmp_path):
     assert last_line(unreachable).startswith("bws-gateway: cannot start: Redis: ")
     assert "listening" not in unreachable.stderr  # checked before any port opens
     missing = start_failure(tmp_path, BWS_CLIENTS_FILE=str(tmp_path / "nope.json"))
-    assert last_line(missing) == f"bws-gateway: cannot start: BWS_CLIENTS_FILE: no file {tmp_path / 'nope.json'}"
+    assert last_line(missing) == (f"bws-gateway: cannot start: BWS_CLIENTS_FILE: no file {tmp_path / 'nope.json'} "
+                               "(see `bws-gateway clients --help`)")
     assert not redis_servers_under(tmp_path) and not (tmp_path / "data" / "redis").exists()
     keys = start_failure(tmp_path, BWS_KEYS_FILE=str(tmp_path / "nokeys.json"))
-    assert last_line(keys) == f"bws-gateway: cannot start: BWS_KEYS_FILE: no file {tmp_path / 'nokeys.json'}"
+    assert last_line(keys) == (f"bws-gateway: cannot start: BWS_KEYS_FILE: no file {tmp_path / 'nokeys.json'} "
+                            "(see `bws-gateway keys --help`)")
 
 
 def test_a_failure_after_the_embedded_redis_started_stops_it(tmp_path):
@@ -225,3 +227,12 @@ def test_a_failure_after_the_embedded_redis_started_stops_it(tmp_path):
     assert last_line(grpc_taken) == (f"bws-gateway: cannot start: gRPC cannot listen on 127.0.0.1:{port}: the port "
                                      "is taken (another service?) or not allowed; choose another with BWS_GRPC_PORT")
     assert not redis_servers_under(tmp_path)
+
+
+def test_a_token_before_the_first_start_says_how_to_get_the_development_client(tmp_path):
+    """Found by a newcomer: `export BWS_TOKEN=$(bws-gateway token --token-only)` before any `make run` left the
+    variable empty with only "no file data/dev-clients.json"."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BWS_")}
+    result = gateway("token", "--token-only", env={**env, "BWS_DATA_DIR": str(tmp_path / "data")})
+    assert result.returncode == 1 and not result.stdout
+    assert result.stderr.count("\n") == 1 and "start the service once (`make run`)" in result.stderr, result.stderr

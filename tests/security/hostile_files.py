@@ -9,6 +9,8 @@
   someone else in the middle (a poster, a photo held up): the wrong primary.
 * crowd: hundreds of copies of one real face on a picture (every face found
   used to be analysed, and small ones each detected again in a window).
+* cropped_h264_clip: an H.264 clip coded large whose SPS crops every frame to a
+  few pixels: FFmpeg's frame size (and its max_pixels) is the cropped one.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from fractions import Fraction
 
 import av
 import numpy as np
+from av.bitstream import BitStreamFilterContext
 from PIL import Image
 
 from tests.conftest import face
@@ -127,3 +130,29 @@ def crowd(width: int, height: int, face_width: int, pitch: int) -> tuple[bytes, 
     buffer = io.BytesIO()
     canvas.save(buffer, "JPEG", quality=90)
     return buffer.getvalue(), count
+
+
+def cropped_h264_clip(width: int, height: int, shown: int | None = 16, frames: int = 4) -> bytes:
+    """H.264 in MPEG-TS, coded at width x height, its SPS cropping each frame to shown x shown (None: as the
+    encoder codes it, whole macroblocks cropped to width x height)."""
+    encoder = av.CodecContext.create("libx264", "w")
+    encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
+    encoder.time_base = Fraction(1, 10)
+    encoder.options = {"preset": "ultrafast", "crf": "51"}
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mpegts") as output:
+        stream = output.add_stream("h264", rate=10)
+        stream.width, stream.height = (width, height) if shown is None else (shown, shown)
+        crop = shown and BitStreamFilterContext(
+            f"h264_metadata=crop_right={width - shown}:crop_bottom={height - shown}", stream)
+        packets = []
+        for number in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.full((height, width, 3), 120, np.uint8), format="rgb24")
+            frame = frame.reformat(format="yuv420p")
+            frame.pts, frame.time_base = number, Fraction(1, 10)
+            packets += encoder.encode(frame)
+        for packet in [*packets, *encoder.encode()]:
+            for cropped in crop.filter(packet) if crop else [packet]:
+                cropped.stream = stream
+                output.mux(cropped)
+    return buffer.getvalue()

@@ -30,3 +30,10 @@ def blank_png(side: int = 6300) -> bytes:
     buffer = io.BytesIO()
     Image.new("L", (side, side), 200).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")

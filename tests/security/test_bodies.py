@@ -5,13 +5,13 @@ from __future__ import annotations
 import http.client
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import launch_service, stop_service
 from tests.e2e.test_extension import data_url
 from tests.security.forge import extension_token
+from tests.security.own_service import rss_mb
 
 BUDGET = 80 * 1024 * 1024  # BWS_MAX_BODY_BYTES_IN_FLIGHT of the service under test
 PATHS = {"rest": "/api/face/v1/search", "upload": "/extension/upload"}
@@ -50,23 +50,16 @@ def _open(port: int, path: str, length: int | None, headers: dict[str, str],
     return connection
 
 
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
-
-
 class _RssSampler(threading.Thread):
     """The largest resident size of a process while the sampler runs."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
-        self.pid, self.peak, self.done = pid, _rss_mb(pid), threading.Event()
+        self.pid, self.peak, self.done = pid, rss_mb(pid), threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(0.01):
-            self.peak = max(self.peak, _rss_mb(self.pid))
+            self.peak = max(self.peak, rss_mb(self.pid))
 
 
 @pytest.mark.parametrize("kind", sorted(PATHS))
@@ -86,7 +79,7 @@ def test_refused_before_the_body_is_read(server, kind, missing):
 def test_unauthenticated_large_bodies_do_not_grow_the_process(server, kind):
     """Four unauthenticated 45 MB uploads at once (once: 255 MB -> 963 MB)."""
     process, port, clients = server
-    before = _rss_mb(process.pid)
+    before = rss_mb(process.pid)
     sampler = _RssSampler(process.pid)
     sampler.start()
     payload = b"A" * (45 * 1024 * 1024)

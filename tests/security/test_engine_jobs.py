@@ -45,9 +45,10 @@ def test_a_scan_bomb_is_refused_before_it_is_decoded(service, a):
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory, redis_server):
     """Scans let through (so the bombs reach the decoder) and a short job limit: the time limit alone must
-    hold the bombs."""
+    hold the bombs. Tenant A may hold both workers (the default leaves one to the others): the worst case."""
     with own_service(tmp_path_factory.mktemp("engine-jobs"), redis_server.url, BWS_WORKERS="2",
-                     BWS_MAX_JPEG_SCANS="1000000", BWS_ENGINE_JOB_SECONDS=str(JOB_SECONDS)) as service:
+                     BWS_MAX_ENGINE_JOBS_PER_CLIENT="2", BWS_MAX_JPEG_SCANS="1000000",
+                     BWS_ENGINE_JOB_SECONDS=str(JOB_SECONDS)) as service:
         yield service
 
 
@@ -73,7 +74,7 @@ def test_bombs_are_abandoned_at_the_job_limit_and_another_tenant_is_served(limit
                 outcomes[name] = error
             outcomes[f"{name} ended"] = time.monotonic()
 
-        # Three bombs: two take both workers (tenant A's cap is the number of workers), the third waits for one.
+        # Three bombs: two take both workers (tenant A's cap here is the number of workers), the third waits.
         bombs = [threading.Thread(target=enroll_bomb, args=(f"bomb {i}",)) for i in range(3)]
         for thread in bombs:
             thread.start()

@@ -4,19 +4,14 @@ for 9 s (a 50 MB clip: minutes). Seconds are now counted at 60 frames per second
 from __future__ import annotations
 
 import grpc
-import pytest
 from PIL import Image
 
-from bws_proto import bioidwebservice_pb2, bioidwebservice_pb2_grpc
 from tests.e2e.media import video
+from tests.security.raw_calls import refused_video
 
 
 def test_a_video_declaring_a_huge_frame_rate_is_refused(service):
     clip = video([Image.new("RGB", (160, 120))] * 1500, fps=10000, container="matroska")  # 0.15 s "long"
-    with service.channel() as channel:
-        stub = bioidwebservice_pb2_grpc.BioIDWebServiceStub(channel)
-        with pytest.raises(grpc.RpcError) as refused:
-            stub.VideoLivenessDetection(bioidwebservice_pb2.VideoLivenessDetectionRequest(video=clip),
-                                        metadata=service.clients["tenant-a"].metadata(), timeout=120)
-    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "at most 1200 frames" in refused.value.details()
+    refused = refused_video(service, clip)
+    assert refused.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "at most 1200 frames" in refused.details()

@@ -1,8 +1,8 @@
 """Attack: an end user with capture tokens fills Redis through /extension/upload. The whole upload used to be
 stored, bytes after the image's end included (a photo plus 19 MiB of zeros: 19 MiB in Redis per sample), and
 nothing capped what one token or one application keeps. Now only the image file is kept (up to its end: JPEG
-EOI, PNG IEND, BMP and WebP their declared size), and the bytes of samples per token and per application are
-capped (413 / 429 with a JSON answer)."""
+EOI, PNG IEND, a BMP its pixel array, a WebP its image chunks), and the bytes of samples per token and per
+application are capped (413 / 429 with a JSON answer)."""
 from __future__ import annotations
 
 import io
@@ -120,8 +120,9 @@ def test_sample_bytes_are_capped_per_token_and_application(capped):
 
 
 def test_only_token_flow_keys_expire(capped):
-    """What README "Sizing" tells operators: a volatile-* eviction policy can drop the token flow's keys, never a
-    template, because only the former carry a TTL."""
+    """What README "Sizing" tells operators: a volatile-* eviction policy can drop the token flow's samples and
+    results, never a template (nor the counts that limit tokens and applications: test_review_eviction.py),
+    because only the former carry a TTL."""
     service, raw = capped
     flow = Flow(service)
     class_id = new_class_id()
@@ -133,4 +134,4 @@ def test_only_token_flow_keys_expire(capped):
     assert any(":tpl:" in k for k in keys) and any(":ext:" in k for k in keys) and any(":ext-bytes:" in k for k in keys)
     for key in keys:
         ttl = raw.pttl(key)
-        assert (ttl > 0) if ":ext" in key else (ttl == -1), (key, ttl)
+        assert (ttl > 0) if ":ext:" in key else (ttl == -1), (key, ttl)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from bws_proto import bioidwebservice_pb2, bioidwebservice_pb2_grpc
 from tests.security.hostile_files import mixed_size_clip
+from tests.security.raw_calls import refused_video
 
 CLIPS = {  # codec, container, the large frames' side
     "PNG in MOV, 8000x8000 after 64x64": ("png", "mov", 8000),
@@ -22,13 +22,9 @@ CLIPS = {  # codec, container, the large frames' side
 def test_a_clip_whose_later_frames_are_larger_than_its_header_says_is_refused(service, case):
     codec, container, side = CLIPS[case]
     clip = mixed_size_clip(codec, container, big=side)
-    with service.channel() as channel:
-        stub = bioidwebservice_pb2_grpc.BioIDWebServiceStub(channel)
-        with pytest.raises(grpc.RpcError) as refused:
-            stub.VideoLivenessDetection(bioidwebservice_pb2.VideoLivenessDetectionRequest(video=clip),
-                                        metadata=service.clients["tenant-a"].metadata(), timeout=120)
-    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    details = refused.value.details()
+    refused = refused_video(service, clip)
+    assert refused.code() == grpc.StatusCode.INVALID_ARGUMENT
+    details = refused.details()
     assert details.startswith("video: video frame 2 ") and "(its header said 64x64)" in details, details
     if side == 2000:  # over the limit, under FFmpeg's own bound: checked as decoded, before any conversion
         assert "of 2000x2000 is larger than the limit of 2073600 pixels" in details

@@ -18,14 +18,16 @@ application: its BCIDs must lie in its storage and partition (else 403), its ope
 engine jobs count against its share, its body is held in the byte budget."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
 from typing import Awaitable, Callable
-from urllib.parse import parse_qs
+from urllib.parse import unquote_plus
 
 from aiohttp import web
 
+from bws_proto.transcoding.marshal import within_value_limit
 from gateway.core import tenancy
 from gateway.core.errors import InvalidArgument, NotFound, PermissionDenied, ServiceError
 from gateway.core.job_errors import CLASSIC_CODE, Classic, JobError
@@ -37,7 +39,7 @@ from gateway.infra.store_outage import translate
 from gateway.transport.extension.flow import ExtensionFlow, decode_data_url
 from gateway.transport.extension.http import JOB_ID
 from gateway.transport.extension.task_tokens import parse_bcid
-from gateway.transport.rest.bodies import BodyError, holding_body, read_body
+from gateway.transport.rest.bodies import BodyError, holding_body, read_body, refusing
 from gateway.transport.status import http_status_of
 
 log = logging.getLogger("bws.extension")
@@ -47,6 +49,12 @@ _FEATURES = (("QualityCheck", None, "Face"), ("LiveDetection", "liveness", "Face
              ("Enrollment", "enroll", "Face"), ("Verification", "verify", "Face"),
              ("Identification", "search", "Face"), ("PhotoVerify", "photoverify", None))
 _QUALITY_CODES = {"FaceSize": "ImageTooSmall", "Sharpness": "ImageTooBlurry", "FaceInsideImage": "FaceCutOff"}
+MAX_FORM_FIELDS = 16  # more than any call has
+_MAX_FIELD_NAME = 64
+_MAX_ESCAPE_SHARE = 16  # at most one character in 16 of a data URL's value is a '%'
+# The escapes a form-encoded data URL holds (its punctuation and base64's '+', '/', '='), decoded with str.replace;
+# urllib's unquote works escape by escape in Python, and a form of 50 MB of "%41" took seconds of the event loop.
+_DATA_URL_ESCAPES = [[(f"%{ord(c):02{case}}", c) for c in "+/=:;,"] for case in "Xx"]
 
 
 class Refused(Exception):
@@ -85,7 +93,7 @@ def _answer(error: Exception) -> web.Response:
     if isinstance(error, OverBudget):
         return _message(429, str(error), {"Retry-After": str(error.retry_after)})
     if isinstance(error, BodyError):
-        return _message(error.status, str(error))
+        return refusing(error, _message(error.status, str(error)))
     if isinstance(error, ServiceError):
         headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
         status = http_status_of(error.kind)
@@ -254,13 +262,14 @@ def parse_body(body: bytes, content_type: str, names: tuple[str, ...], raw: bool
         return _images_of({"image": text}, ("image",))
     if content_type == "application/x-www-form-urlencoded" or (not text.startswith("{") and "=" in text):
         try:
-            fields = {k: v[0] for k, v in parse_qs(text, keep_blank_values=True, max_num_fields=16).items()}
-        except ValueError:  # more fields than any call has
+            fields = form_fields(text)
+        except ValueError:
             raise Refused(400, Classic.INVALID_SAMPLE_DATA) from None
     else:
         try:
+            within_value_limit(body)  # 50 MB of "{}," would be 17 million objects
             fields = json.loads(text) if text else {}
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # bad JSON, integers of more digits than Python converts, nesting
             raise Refused(400, Classic.INVALID_SAMPLE_DATA) from None
         if isinstance(fields, str) and raw:
             fields = {"image": fields}
@@ -269,6 +278,27 @@ def parse_body(body: bytes, content_type: str, names: tuple[str, ...], raw: bool
     if raw and "image" not in fields:
         fields = {"image": next((v for v in fields.values() if isinstance(v, str)), None)}
     return _images_of(fields, names)
+
+
+def form_fields(text: str) -> dict[str, str]:
+    """The fields of an urlencoded form (the first value of each name; ValueError for more than MAX_FORM_FIELDS),
+    in time linear in its length at C speed. Values are read as data URLs, whose escapes are a known few: any
+    other escape is left as it is (no data URL holds a '%'), and a value with more escapes than a data URL has
+    is left whole. A '+' is kept ('+' and ' ' both read '+' in a data URL)."""
+    if text.count("&") >= MAX_FORM_FIELDS:
+        raise ValueError("more fields than any call has")
+    fields: dict[str, str] = {}
+    for pair in text.split("&"):
+        name, _, value = pair.partition("=")
+        if len(name) > _MAX_FIELD_NAME:
+            continue  # no field any call reads
+        if value.count("%") <= len(value) // _MAX_ESCAPE_SHARE + 64:  # base64's '+' and '/': 1 character in 32
+            for escapes in _DATA_URL_ESCAPES:  # upper case (what browsers and urlencode write), then lower case
+                if "%" in value:
+                    for escape, char in escapes:
+                        value = value.replace(escape, char)
+        fields.setdefault(unquote_plus(name), value)
+    return fields
 
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
@@ -281,7 +311,8 @@ def add_routes(app: web.Application, calls: DirectCalls, budget: ByteBudget) -> 
                 client = calls.app(request, operation)  # before a byte of the body is read
                 with holding_body(budget, request, client.client_id) as hold:
                     body = await read_body(request, hold)
-                    images = parse_body(body, request.content_type, names, raw)
+                    # In a worker thread: the event loop, and every other call on it, goes on meanwhile.
+                    images = await asyncio.to_thread(parse_body, body, request.content_type, names, raw)
                     samples = Samples(images, request.query.get("state"), request.get(JOB_ID))
                     return await run(request, samples)
             except Exception as error:  # noqa: BLE001 - every failure becomes an HTTP answer

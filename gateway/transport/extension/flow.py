@@ -23,6 +23,7 @@ from gateway.core.errors import ErrorKind, InvalidArgument, NotFound, Permission
 from gateway.transport.extension import task_tokens
 from gateway.transport.extension.image_end import image_bytes
 from gateway.transport.extension.tasks import TASKS
+from gateway.core.fairness import image_pixels
 from gateway.core.job_errors import Classic, classic_code
 from gateway.core.liveness import LiveImage, Liveness
 from gateway.core.recognition import EnrollmentAction, FaceRecognition, mean_descriptor
@@ -32,11 +33,14 @@ from templates_store.samples import SampleRefused, SampleStore
 MAX_TRIES = task_tokens.MAX_TRIES
 CHALLENGE_LENGTH = 3
 RESULT_GRACE_SECONDS = 600  # the application may fetch a result this long after its token expired
-_DATA_URL = re.compile(r"^data:(image/(?:png|jpeg|jpg|bmp))(?:;[a-z0-9=.+-]+)*;base64,(.*)$", re.I | re.S)
+# A data URL's header, up to its comma: matched within its first MAX_DATA_URL_HEADER bytes only. Run over a whole
+# body (";a;a;a..." for 50 MB, no comma), the pattern took seconds in the event loop, and every call waited.
+_DATA_URL_HEADER = re.compile(r"data:image/(?:png|jpeg|jpg|bmp)(?:;[a-z0-9=.+-]+)*;base64", re.I)
+MAX_DATA_URL_HEADER = 256
 _NOBODY = Client("", b"\0" * 32, PartitionId("nobody", 0), app_secret=secrets.token_urlsafe(32))
 # A refused sample's HTTP status and BWS error code, by the cap it is over; an application over its cap may retry
 # once its tokens' samples are used or expired.
-_REFUSALS = {"count": (400, "TooManySamples"), "token": (413, "SamplesTooLarge"),
+_REFUSALS = {"count": (400, "TooManySamples"), "token": (413, "SamplesTooLarge"), "pixels": (413, "SamplesTooLarge"),
              "application": (429, "ApplicationSampleLimit")}
 APPLICATION_RETRY_SECONDS = 60
 _WARNINGS = {"FaceSize": "ImageTooSmall", "Sharpness": "ImageTooBlurry", "FaceInsideImage": "FaceCutOff"}
@@ -68,11 +72,14 @@ def parse_flag(value: str | None, default: bool, name: str) -> bool:
 
 
 def decode_data_url(body: bytes) -> bytes:
-    found = _DATA_URL.match(body.decode("ascii", errors="replace").strip())
-    if not found:
+    """The image of a data URL. Its header is read within its first bytes; its data is base64 (other bytes,
+    non-ASCII ones too, are refused as such: never an error further on)."""
+    body = body.strip()
+    comma = body.find(b",", 0, MAX_DATA_URL_HEADER + 1)
+    if comma < 0 or not _DATA_URL_HEADER.fullmatch(body[:comma].decode("ascii", errors="replace")):
         raise InvalidArgument("the body must be an image data URL: data:image/png|jpeg|bmp;base64,...")
     try:
-        return base64.b64decode("".join(found.group(2).split()), validate=True)
+        return base64.b64decode(b"".join(body[comma + 1:].split()), validate=True)
     except binascii.Error:
         raise InvalidArgument("the data URL is not valid base64") from None
 
@@ -158,8 +165,10 @@ class ExtensionFlow:
         concerns = [c for c in analysis.faces[0].checks if not c.passed or c.score < 1 and c.check == "FaceInsideImage"]
         warnings = [_warning(c) for c in concerns]
         try:
+            # The token's samples together stay within the task's pixel budget: checked here, not when the task
+            # has taken them and used a try.
             await self.samples.add(token.partition, token.app_id, token.samples_id, position, (tag or "").lower(),
-                                   image, token.ttl_ms)
+                                   image, token.ttl_ms, image_pixels(image))
         except SampleRefused as exc:
             status, code = _REFUSALS[exc.reason]
             raise UploadRefused(str(exc), code, status,

@@ -15,7 +15,7 @@ from gateway.transport.extension.flow import ExtensionFlow, UploadRefused, decod
 from gateway.infra.budget import ByteBudget, OverBudget
 from gateway.infra.calls import new_job_id, record_call
 from gateway.transport.extension.tasks import TASKS
-from gateway.transport.rest.bodies import BodyError, holding_body, read_body
+from gateway.transport.rest.bodies import BodyError, holding_body, read_body, refusing
 
 log = logging.getLogger("bws.extension")
 JOB_ID = web.RequestKey("jobid", str)  # the call's job id, which the classic results name too (JobID)
@@ -89,7 +89,8 @@ def add_routes(app: web.Application, flow: ExtensionFlow, budget: ByteBudget) ->
             return _json(429, {"Accepted": False, "Error": "TooManyRequests", "Message": str(error)},
                          {"Retry-After": str(error.retry_after)})
         except BodyError as error:
-            return _json(error.status, {"Accepted": False, "Error": "InvalidSample", "Message": str(error)})
+            return refusing(error, _json(error.status, {"Accepted": False, "Error": "InvalidSample",
+                                                        "Message": str(error)}))
         except UploadRefused as error:
             headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
             return _json(error.status, {"Accepted": False, "Error": error.code, "Message": error.message}, headers)

@@ -21,12 +21,60 @@ def image_bytes(data: bytes) -> bytes:
         end = _png_end(data)
     elif data.startswith(b"BM") and len(data) >= 6:
         end = _declared_end(data, struct.unpack_from("<I", data, 2)[0], 26, "BMP")
+        end = min(end, _bmp_end(data))
     elif data.startswith(b"RIFF") and data[8:12] == b"WEBP":
         size = struct.unpack_from("<I", data, 4)[0]
-        end = _declared_end(data, 8 + size + (size & 1), 20, "WebP")
+        end = _webp_end(data, _declared_end(data, 8 + size + (size & 1), 20, "WebP"))
+        return b"RIFF" + struct.pack("<I", end - 8) + data[8:end]  # the RIFF size of what is kept
     else:
         raise InvalidArgument("not a JPEG, PNG, BMP or WebP image")
     return data[:end]
+
+
+# Uncompressed BMP pixel arrays (BI_RGB, BI_BITFIELDS, BI_ALPHABITFIELDS): their size follows from the header.
+_BMP_UNCOMPRESSED = (0, 3, 6)
+# The chunks of a WebP image (simple: VP8 or VP8L; extended: VP8X and these); anything else ends it.
+_WEBP_CHUNKS = {b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF", b"ICCP", b"EXIF", b"XMP "}
+
+
+def _bmp_end(data: bytes) -> int:
+    """Just past the pixel array, from the header's dimensions, not its declared file size (the sender's to
+    choose); a compressed BMP by the size of its pixel data."""
+    if len(data) < 30:
+        raise InvalidArgument("the BMP header is incomplete")
+    offset, header = struct.unpack_from("<II", data, 10)
+    if header == 12:  # BITMAPCOREHEADER
+        width, height, _, bits = struct.unpack_from("<HHHH", data, 18)
+        compression = image_size = 0
+    elif header >= 40 and len(data) >= 38:
+        width, height, _, bits, compression, image_size = struct.unpack_from("<iiHHII", data, 18)
+    else:
+        raise InvalidArgument("the BMP header is not one this service reads")
+    if compression in _BMP_UNCOMPRESSED:
+        image_size = (abs(width) * bits + 31) // 32 * 4 * abs(height)
+    end = offset + image_size
+    if image_size <= 0 or end > len(data):
+        raise InvalidArgument(f"the BMP pixel data ({image_size} bytes from byte {offset}) does not fit the "
+                              f"{len(data)} bytes sent")
+    return end
+
+
+def _webp_end(data: bytes, declared: int) -> int:
+    """Just past the last image chunk, within the declared RIFF size."""
+    position = end = 12
+    for _ in range(MAX_SEGMENTS):
+        if position + 8 > declared or data[position:position + 4] not in _WEBP_CHUNKS:
+            break
+        size = struct.unpack_from("<I", data, position + 4)[0]
+        position += 8 + size + (size & 1)
+        if position > declared:
+            break
+        end = position
+    else:
+        raise _too_many("WebP")
+    if end == 12:
+        raise InvalidArgument("the WebP file holds no image chunk")
+    return end
 
 
 def _declared_end(data: bytes, end: int, smallest: int, kind: str) -> int:

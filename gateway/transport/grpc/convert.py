@@ -7,8 +7,29 @@ from bws_proto import bwsmessages_pb2 as msg
 from bws_proto import facerecognition_pb2 as fr
 from gateway.engine import ImageAnalysis
 from gateway.engine.liveness import Motion
+from gateway.core.analysis import check_image_count
+from gateway.core.errors import InvalidArgument
 from gateway.core.job_errors import JobError
+from gateway.settings import Settings
 from templates_store import TemplateStatus
+
+# Of a repeated tags field: far more than any call uses (a template keeps at most 64), far fewer than the 32 million
+# empty strings a 64 MB message can hold.
+MAX_TAGS_PER_FIELD = 1024
+
+
+def tags(field) -> list[str]:
+    """A message's tags, counted before they are copied out one by one."""
+    if len(field) > MAX_TAGS_PER_FIELD:
+        raise InvalidArgument(f"at most {MAX_TAGS_PER_FIELD} tags per field, got {len(field)}")
+    return list(field)
+
+
+def image_bytes(images, settings: Settings) -> list[bytes]:
+    """The bytes of a message's images, counted before they are copied out one by one: 64 MB of empty images are
+    32 million of them, a Python step each, in the event loop."""
+    check_image_count(len(images), settings)
+    return [i.image for i in images]
 
 
 def timestamp(seconds: float | None) -> Timestamp:

@@ -14,7 +14,8 @@ class FaceRecognitionServicer(fr_grpc.FaceRecognitionServicer):
         self.recognition = recognition
 
     async def Enroll(self, request: fr.FaceEnrollmentRequest, context) -> fr.FaceEnrollmentResponse:
-        result = await self.recognition.enroll(client_of_call(), request.classId, [i.image for i in request.images])
+        images = convert.image_bytes(request.images, self.recognition.settings)
+        result = await self.recognition.enroll(client_of_call(), request.classId, images)
         return fr.FaceEnrollmentResponse(
             status=msg.SUCCEEDED, errors=convert.job_errors(result.errors),
             image_properties=[convert.image_properties(a) for a in result.analyses],
@@ -30,8 +31,9 @@ class FaceRecognitionServicer(fr_grpc.FaceRecognitionServicer):
         )
 
     async def Search(self, request: fr.FaceSearchRequest, context) -> fr.FaceSearchResponse:
-        outcome = await self.recognition.search(client_of_call(), [i.image for i in request.images],
-                                                list(request.tags), request.top_matches)
+        images = convert.image_bytes(request.images, self.recognition.settings)
+        outcome = await self.recognition.search(client_of_call(), images, convert.tags(request.tags),
+                                                request.top_matches)
         Result, Match = fr.FaceSearchResponse.SearchResult, fr.FaceSearchResponse.TemplateMatchResult
         return fr.FaceSearchResponse(
             status=msg.SUCCEEDED, errors=convert.job_errors(outcome.errors),
@@ -41,7 +43,7 @@ class FaceRecognitionServicer(fr_grpc.FaceRecognitionServicer):
         )
 
     async def SetTemplateTags(self, request: fr.SetTemplateTagsRequest, context) -> fr.SetTemplateTagsResponse:
-        await self.recognition.set_tags(client_of_call(), request.classId, list(request.tags))
+        await self.recognition.set_tags(client_of_call(), request.classId, convert.tags(request.tags))
         return fr.SetTemplateTagsResponse()
 
     async def GetTemplateStatus(self, request: fr.FaceTemplateStatusRequest, context) -> fr.FaceTemplateStatus:
@@ -50,7 +52,7 @@ class FaceRecognitionServicer(fr_grpc.FaceRecognitionServicer):
         return convert.template_status(status)
 
     async def GetClassCount(self, request: fr.GetClassCountRequest, context) -> fr.GetClassCountResponse:
-        count = await self.recognition.class_count(client_of_call(), list(request.tags))
+        count = await self.recognition.class_count(client_of_call(), convert.tags(request.tags))
         return fr.GetClassCountResponse(number_of_classes=count)
 
     async def DeleteTemplate(self, request: fr.DeleteTemplateRequest, context) -> fr.DeleteTemplateResponse:

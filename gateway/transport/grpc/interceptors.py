@@ -27,7 +27,8 @@ from typing import Awaitable, Callable
 from urllib.parse import unquote
 
 import grpc
-from google.protobuf import any_pb2, duration_pb2
+from google.protobuf import any_pb2, descriptor_pool, duration_pb2
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import DecodeError
 from google.rpc import error_details_pb2, status_pb2
 
@@ -36,10 +37,11 @@ from gateway.infra.auth import INVALID, Authenticator
 from gateway.infra.budget import ByteBudget, Hold, OverBudget
 from gateway.infra.calls import new_job_id, record_call
 from gateway.core.tenancy import Client, current_client
-from gateway.core.errors import (InvalidArgument, PermissionDenied, ServiceError,
+from gateway.core.errors import (DeadlineExceeded, InvalidArgument, PermissionDenied, ServiceError,
                                  Unauthenticated)
 from gateway.infra.store_outage import translate
 from gateway.transport.loopback import CLIENT_METADATA, LOOPBACK_METADATA, REFUSAL_METADATA
+from gateway.transport.grpc.wire import MAX_FIELDS, field_count_within
 from gateway.transport.status import grpc_code
 
 log = logging.getLogger("bws.calls")
@@ -76,7 +78,8 @@ class UnaryInterceptor(grpc.aio.ServerInterceptor):
     async def around(self, behavior: Behavior, request, context: grpc.aio.ServicerContext, method: str):
         raise NotImplementedError
 
-    def deserializer(self, deserialize: Callable[[bytes], object] | None) -> Callable[[bytes], object] | None:
+    def deserializer(self, deserialize: Callable[[bytes], object] | None,
+                     method: str) -> Callable[[bytes], object] | None:
         return deserialize
 
     async def intercept_service(self, continuation, handler_call_details):
@@ -85,28 +88,31 @@ class UnaryInterceptor(grpc.aio.ServerInterceptor):
         if handler is None or not self.applies_to(method):
             return handler
         if handler.unary_unary is None:
-            return self._refusal(handler, method)
+            return self._reading(handler, method)
         behavior = handler.unary_unary
 
         async def wrapped(request, context):
             return await self.around(behavior, request, context, method)
 
         return grpc.unary_unary_rpc_method_handler(wrapped, request_deserializer=self.deserializer(
-                                                       handler.request_deserializer),
+                                                       handler.request_deserializer, method),
                                                    response_serializer=handler.response_serializer)
 
-    def _refusal(self, handler, method: str):
-        """A call refused before its request message is read (see AuthInterceptor) is a stream-unary
-        handler that never reads its stream: the outer interceptors wrap it all the same."""
-        if handler.stream_unary is None or not getattr(handler.stream_unary, "refusal", False):
+    def _reading(self, handler, method: str):
+        """A unary call whose handler reads its own request message (AuthInterceptor: within a time limit, or
+        never when it refuses the call) is a stream-unary handler: the outer interceptors wrap it all the
+        same."""
+        if handler.stream_unary is None or not getattr(handler.stream_unary, "reads_itself", False):
             return handler
         behavior = handler.stream_unary
 
         async def wrapped(requests, context):
             return await self.around(behavior, requests, context, method)
 
-        wrapped.refusal = True
-        return grpc.stream_unary_rpc_method_handler(wrapped, response_serializer=handler.response_serializer)
+        wrapped.reads_itself = True
+        return grpc.stream_unary_rpc_method_handler(wrapped, request_deserializer=self.deserializer(
+                                                        handler.request_deserializer, method),
+                                                    response_serializer=handler.response_serializer)
 
 
 class MetadataInterceptor(UnaryInterceptor):
@@ -143,29 +149,38 @@ class MetadataInterceptor(UnaryInterceptor):
 
 @dataclass(frozen=True)
 class UndecodableRequest:
-    """Stands in for a request message whose bytes did not parse (grpc would
-    otherwise answer UNKNOWN before any interceptor runs)."""
-    reason: str
+    """Stands in for a request message whose bytes did not parse, or were not parsed (grpc would otherwise
+    answer UNKNOWN before any interceptor runs): `message` says why."""
+    message: str
+
+
+def _input_type(method: str) -> Descriptor | None:
+    try:
+        return descriptor_pool.Default().FindMethodByName(method.strip("/").replace("/", ".")).input_type
+    except KeyError:
+        return None
 
 
 class ErrorInterceptor(UnaryInterceptor):
-    def deserializer(self, deserialize):
+    def deserializer(self, deserialize, method):
         if deserialize is None:
             return None
+        descriptor = _input_type(method)
 
         def tolerant(data: bytes):
+            if descriptor is not None and not field_count_within(data, descriptor):
+                return UndecodableRequest(f"the request message has more than {MAX_FIELDS} fields: no BWS request "
+                                          "has as many")
             try:
                 return deserialize(data)
             except DecodeError as exc:
-                return UndecodableRequest(str(exc))
+                return UndecodableRequest(f"the request message could not be decoded ({exc}); string fields must "
+                                          "be valid UTF-8")
         return tolerant
 
     async def around(self, behavior, request, context, method):
         try:
-            if isinstance(request, UndecodableRequest):
-                raise InvalidArgument(f"the request message could not be decoded ({request.reason}); "
-                                      "string fields must be valid UTF-8")
-            return await behavior(request, context)
+            return await behavior(decoded(request), context)
         except Exception as exc:
             error = translate(exc)
             if isinstance(error, ServiceError):
@@ -181,6 +196,13 @@ class ErrorInterceptor(UnaryInterceptor):
         return None
 
 
+def decoded(request):
+    """The request, unless its bytes did not parse (INVALID_ARGUMENT)."""
+    if isinstance(request, UndecodableRequest):
+        raise InvalidArgument(request.message)
+    return request
+
+
 def retry_trailers(code: grpc.StatusCode, message: str, seconds: int) -> tuple[tuple[str, str | bytes], ...]:
     """A retry hint two ways: `retry-after` (seconds) and a google.rpc.RetryInfo detail in the rich status."""
     detail = any_pb2.Any()
@@ -193,32 +215,57 @@ def _refusal_handler(handler, error: ServiceError):
     """A stream-unary handler that never reads its stream: the call is answered before its message is read."""
     async def refuse(_requests, _context):
         raise error
-    refuse.refusal = True
+    refuse.reads_itself = True
     return grpc.stream_unary_rpc_method_handler(refuse, response_serializer=handler.response_serializer)
 
 
-def _holding(handler, behavior: Behavior, hold: Hold | None):
-    """The handler running `behavior`, with the call's message counted when there is a hold: the hold (the largest
-    message, taken before the message is read) shrinks to the message's size when it arrives and is released when
-    the call ends, or, for a call that ends before its behavior runs (the caller went away mid-message), when the
-    call's handler is dropped."""
-    if hold is None:
-        return grpc.unary_unary_rpc_method_handler(behavior, request_deserializer=handler.request_deserializer,
-                                                   response_serializer=handler.response_serializer)
+def _unheld(handler, behavior: Behavior):
+    return grpc.unary_unary_rpc_method_handler(behavior, request_deserializer=handler.request_deserializer,
+                                               response_serializer=handler.response_serializer)
+
+
+def _holding(handler, behavior: Behavior, hold: Hold):
+    """The handler running `behavior` with the call's message counted in `hold` (the reserve, taken before the
+    message is read): it reads the message itself, refusing the call (DEADLINE_EXCEEDED) when the message has
+    not arrived within the budget's receive time; the hold becomes the message's size when it arrives (a larger
+    message without room is refused, RESOURCE_EXHAUSTED) and is released when the call ends (or, for a call whose
+    handler never runs, when the handler is dropped)."""
     deserialize = handler.request_deserializer
 
     def counted(data: bytes):
-        hold.shrink(len(data))
+        try:
+            hold.resize(len(data))
+        except OverBudget as refusal:
+            return refusal  # raised by `held`: a deserializer's exception would be an opaque error
         return deserialize(data) if deserialize else data
     weakref.finalize(counted, hold.release)
 
-    async def held(request, context):
+    async def held(requests, context):
         try:
-            return await behavior(request, context)
+            request = await first_message(requests, hold.budget.receive_seconds)
+            if isinstance(request, OverBudget):
+                raise request
+            return await behavior(decoded(request), context)
         finally:
             hold.release()
-    return grpc.unary_unary_rpc_method_handler(held, request_deserializer=counted,
-                                               response_serializer=handler.response_serializer)
+    held.reads_itself = True
+    return grpc.stream_unary_rpc_method_handler(held, request_deserializer=counted,
+                                                response_serializer=handler.response_serializer)
+
+
+async def first_message(requests, seconds: float):
+    """The stream's first message, or DeadlineExceeded when it has not all arrived within `seconds` (or
+    InvalidArgument when the stream ends without one)."""
+    reading = asyncio.ensure_future(anext(requests))
+    done, _ = await asyncio.wait((reading,), timeout=seconds)
+    if not done:
+        reading.cancel()
+        raise DeadlineExceeded(f"the request message did not arrive within {seconds:g} s "
+                               "(BWS_REQUEST_RECEIVE_SECONDS)")
+    try:
+        return reading.result()
+    except StopAsyncIteration:
+        raise InvalidArgument("no request message") from None
 
 
 def _value(metadata, key: str) -> str | None:
@@ -228,11 +275,11 @@ def _value(metadata, key: str) -> str | None:
 class AuthInterceptor(grpc.aio.ServerInterceptor):
     """Authenticates each call once, before its message is read, then binds the call to its client."""
 
-    def __init__(self, authenticator: Authenticator, budget: ByteBudget | None = None, message_limit: int = 0,
+    def __init__(self, authenticator: Authenticator, budget: ByteBudget | None = None, reserve: int = 0,
                  loopback_secret: str | None = None, receive_wait: float = RECEIVE_WAIT_SECONDS) -> None:
         self.authenticator = authenticator
         self.budget = budget
-        self.message_limit = message_limit
+        self.reserve = reserve  # bytes held for a message before it arrives
         self.loopback_secret = loopback_secret.encode() if loopback_secret else None
         self.receive_wait = receive_wait
 
@@ -258,8 +305,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
     async def intercept_service(self, continuation, handler_call_details):
         """A call whose authorization metadata is refused is answered before its message is read: an
         unauthenticated caller cannot make the service receive (and hold) 64 MB messages. An authenticated
-        call's message is received only once its client has room for the largest message in the byte
-        budget (waiting a little for it); otherwise RESOURCE_EXHAUSTED with a retry hint, unread."""
+        call's message is received only once its client has room for the reserve in the byte budget (waiting a
+        little for it); otherwise RESOURCE_EXHAUSTED with a retry hint, unread."""
         handler = await continuation(handler_call_details)
         method = handler_call_details.method
         if handler is None or handler.unary_unary is None or not method.startswith(BWS_SERVICE_PREFIX):
@@ -272,9 +319,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             return _refusal_handler(handler, error)
         behavior = _bound(handler.unary_unary, client, method)
         if self.budget is None or from_loopback:
-            return _holding(handler, behavior, None)
+            return _unheld(handler, behavior)
         try:
-            hold = await self.budget.hold_within(self.message_limit, client.client_id, self.receive_wait)
+            hold = await self.budget.hold_within(self.reserve, client.client_id, self.receive_wait)
         except OverBudget as exc:
             return _refusal_handler(handler, exc)
         return _holding(handler, behavior, hold)

@@ -1,6 +1,9 @@
 """Assembles the grpc.aio server: interceptors, BWS services, health, reflection."""
 from __future__ import annotations
 
+import errno
+import socket
+
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2, reflection_pb2_grpc
@@ -15,6 +18,7 @@ from gateway.core.liveness import Liveness
 from gateway.core.recognition import FaceRecognition
 from gateway.transport.grpc.bioid_web_service import BioIDWebServiceServicer
 from gateway.transport.grpc.face_recognition import FaceRecognitionServicer
+from gateway.transport.grpc.public import PublicInterceptor
 from gateway.transport.grpc.interceptors import (RECEIVE_WAIT_SECONDS, AuthInterceptor, ErrorInterceptor,
                                                   MetadataInterceptor)
 
@@ -31,12 +35,13 @@ LIVENESS, READINESS = "liveness", "readiness"
 def build_server(recognition: FaceRecognition, liveness: Liveness, authenticator: Authenticator, version: str,
                  health_servicer: health.aio.HealthServicer, on_call=lambda *_: None,
                  budget: ByteBudget | None = None, loopback_secret: str | None = None,
-                 budget_wait: float = RECEIVE_WAIT_SECONDS) -> grpc.aio.Server:
+                 budget_wait: float = RECEIVE_WAIT_SECONDS, reserve: int = MAX_MESSAGE_BYTES) -> grpc.aio.Server:
     """With a budget, each call's message is held in it (the REST transcoder's calls, which carry the loopback
     secret, are held on the HTTP side)."""
-    auth = AuthInterceptor(authenticator, budget, MAX_MESSAGE_BYTES, loopback_secret, budget_wait)
+    auth = AuthInterceptor(authenticator, budget, reserve, loopback_secret, budget_wait)
+    public = [PublicInterceptor(budget, budget_wait)] if budget is not None else []
     server = grpc.aio.server(
-        interceptors=[MetadataInterceptor(version, on_call), ErrorInterceptor(), auth],
+        interceptors=[MetadataInterceptor(version, on_call), ErrorInterceptor(), auth, *public],
         options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                  ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                  ("grpc.so_reuseport", 0),  # a port already in use is an error, not a shared listener
@@ -76,3 +81,23 @@ async def set_serving(health_servicer: health.aio.HealthServicer, serving: bool)
     status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
     for name in ("", READINESS, *BWS_SERVICES):
         await health_servicer.set(name, status)
+
+
+def port_free(host: str, port: int) -> bool:
+    """Whether a listener could bind host:port now (port 0 always can): asked before grpc tries, whose refusal
+    prints a raw log line of its own."""
+    if port == 0:
+        return True
+    try:
+        addresses = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror:
+        return True  # grpc reports the unresolvable host itself
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as grpc: a port in TIME_WAIT is free
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                    return False
+    return True

@@ -4,6 +4,7 @@ a burst of large uploads cannot grow the process without bound). Callers
 authenticate before they read."""
 from __future__ import annotations
 
+import asyncio
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -15,8 +16,9 @@ MAX_BODY_BYTES = 50 * 1024 * 1024
 
 
 class BodyError(Exception):
-    """A body that is not read; `status` is the HTTP answer."""
+    """A body that is not read; `status` is the HTTP answer; with `close`, the connection is closed after it."""
     status = 400
+    close = False
 
 
 class BodyTooLarge(BodyError):
@@ -29,6 +31,21 @@ class BodyTooLarge(BodyError):
 class BodyIncomplete(BodyError):
     def __init__(self) -> None:
         super().__init__("the request body ended before its declared length")
+
+
+class BodyLate(BodyError):
+    status = 408
+    close = True  # the rest of the body may still come: the connection cannot carry another request
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the request body did not arrive within {seconds:g} s (BWS_REQUEST_RECEIVE_SECONDS)")
+
+
+def refusing(error: BodyError, response: web.StreamResponse) -> web.StreamResponse:
+    """The answer to a body error, closing the connection when the error needs it."""
+    if error.close:
+        response.force_close()
+    return response
 
 
 @contextmanager
@@ -45,9 +62,12 @@ def holding_body(budget: ByteBudget, request: web.Request, client: str, max_body
 
 
 async def read_body(request: web.Request, hold: Hold, max_body: int = MAX_BODY_BYTES) -> bytes:
-    """The whole body; a chunked body that grows past the limit raises BodyTooLarge. The hold shrinks to it."""
+    """The whole body, within the budget's receive time (else BodyLate); a chunked body that grows past the limit
+    raises BodyTooLarge. The hold shrinks to it."""
     try:
-        body = await request.read()
+        body = await asyncio.wait_for(request.read(), hold.budget.receive_seconds)
+    except asyncio.TimeoutError:
+        raise BodyLate(hold.budget.receive_seconds) from None
     except web.HTTPRequestEntityTooLarge:
         raise BodyTooLarge(max_body) from None
     except ConnectionError:  # the client went away mid-body: nobody to answer, nothing to log

@@ -21,7 +21,7 @@ from gateway.infra.budget import ByteBudget
 from bws_proto.transcoding import marshal
 from gateway.transport.rest.error_body import error_body
 from gateway.transport.status import http_status
-from gateway.transport.rest.bodies import BodyError, holding_body, read_body
+from gateway.transport.rest.bodies import BodyError, holding_body, read_body, refusing
 from bws_proto.transcoding.routes import Route
 from gateway.transport.loopback import CLIENT_METADATA, LOOPBACK_METADATA, REFUSAL_METADATA
 from gateway.transport.status import grpc_code
@@ -97,8 +97,9 @@ class Transcoder:
             retry = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
             return error_response(grpc_code(exc.kind), exc.message, retry)
         except BodyError as exc:
-            code = grpc.StatusCode.RESOURCE_EXHAUSTED if exc.status == 413 else grpc.StatusCode.INVALID_ARGUMENT
-            return error_response(code, str(exc), None, exc.status)
+            code = {413: grpc.StatusCode.RESOURCE_EXHAUSTED, 408: grpc.StatusCode.DEADLINE_EXCEEDED}.get(
+                exc.status, grpc.StatusCode.INVALID_ARGUMENT)
+            return refusing(exc, error_response(code, str(exc), None, exc.status))
         except marshal.BadRequest as exc:
             return error_response(grpc_code(ErrorKind.INVALID_ARGUMENT), str(exc))
 

@@ -1,11 +1,13 @@
-"""The capture page (/capture), its scripts and stylesheet (/web/static/), the API docs (/docs) and
-the developer demo route (/demo/token, only with BWS_DEMO=1)."""
+"""The capture page (/capture), its scripts and stylesheet (/web/static/), the API docs (/docs) and, only with
+BWS_DEMO=1, the developer routes: /demo/token (BWS tokens for the capture page), /try (the photo page) and
+/demo/apitoken (the API tokens the photo page calls with)."""
 from __future__ import annotations
 
 import logging
 
 from aiohttp import web
 
+from gateway.infra.auth import make_token
 from gateway.settings import Settings
 from gateway.core.errors import ServiceError
 from gateway.transport.extension.flow import ExtensionFlow
@@ -16,6 +18,11 @@ from templates_store import Bcid
 __all__ = ["STATIC", "add_routes"]
 log = logging.getLogger("bws.web")
 # The page only talks to its own origin or an explicitly given one; nothing is loaded from elsewhere.
+# The photo page talks to its own origin only and is framed nowhere.
+TRY_HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
+                                          f"frame-ancestors 'none'; form-action 'none'; {SECURITY_BASE}",
+               "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+DEMO_API_TOKEN_SECONDS = 300
 PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
                                            f"connect-src *; frame-ancestors *; {SECURITY_BASE}",
                 "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
@@ -32,6 +39,24 @@ def add_routes(app: web.Application, settings: Settings, flow: ExtensionFlow) ->
     if settings.demo:
         log.warning("BWS_DEMO is on: /demo/token issues BWS tokens without authentication; never in production")
         app.router.add_get("/demo/token", demo_token(flow))
+        app.router.add_get("/demo/apitoken", demo_api_token(flow))
+        app.router.add_get("/try", try_page)
+
+
+async def try_page(_: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "try.html", headers=TRY_HEADERS)
+
+
+def demo_api_token(flow: ExtensionFlow):
+    """An API token (as `bws-gateway token` makes) for ?clientid= or the first registered client, for /try."""
+    async def handle(request: web.Request) -> web.Response:
+        wanted = request.query.get("clientid")
+        client = flow.registry.get(wanted) if wanted else next(iter(flow.registry), None)
+        if client is None:
+            return web.json_response({"Error": "no such client" if wanted else "no client is registered"}, status=404)
+        token = make_token(client.client_id, client.key, DEMO_API_TOKEN_SECONDS)
+        return web.Response(text=token, content_type="text/plain", headers={"Cache-Control": "no-store"})
+    return handle
 
 
 def demo_token(flow: ExtensionFlow):

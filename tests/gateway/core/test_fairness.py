@@ -10,7 +10,7 @@ from PIL import Image
 
 from gateway.core import tenancy
 from gateway.core.errors import InvalidArgument, Unavailable
-from gateway.core.fairness import FairEngine, check_pixel_budget, image_pixels
+from gateway.core.fairness import FairEngine, check_pixel_budget, image_pixels, jobs_per_client
 from gateway.engine import EngineUnavailable
 
 
@@ -67,3 +67,8 @@ def test_the_pixel_budget_counts_headers():
     check_pixel_budget([_png(40, 30)] * 2, 2400)
     with pytest.raises(InvalidArgument, match="BWS_MAX_PIXELS_PER_CALL"):
         check_pixel_budget([_png(40, 30)] * 2, 2399)
+
+
+def test_by_default_one_client_leaves_a_worker_to_the_others():
+    assert [jobs_per_client(0, workers) for workers in (1, 2, 4)] == [1, 1, 3]
+    assert jobs_per_client(2, 2) == 2  # as configured

@@ -38,3 +38,18 @@ async def test_waiting_for_room():
     assert second.size == 50 and budget.held_by("a") == 50
     with pytest.raises(OverBudget):
         await budget.hold_within(50, "a", 0.05)
+
+
+def test_a_hold_grows_to_its_request_only_with_room():
+    budget = ByteBudget(total=100, largest=50)
+    a = budget.hold(10, "a")
+    a.resize(40)
+    assert budget.held_by("a") == 40 and budget.in_use == 40
+    with pytest.raises(OverBudget, match="this client"):
+        a.resize(51)
+    assert a.size == 40 and budget.in_use == 40  # unchanged when refused
+    a.resize(5)
+    assert budget.in_use == 5
+    a.release()
+    a.resize(30)  # released: nothing more taken
+    assert budget.in_use == 0

@@ -1,6 +1,7 @@
 """The one error table (gateway/transport/status.py) walked through every transport: each error kind, raised by
 the service logic, comes back as its gRPC code over gRPC, as its HTTP status over REST (through the transcoder
-and the gRPC server) and over /extension/, with the retry hint where it has one."""
+and the gRPC server) and over /extension/ (the token flow and the classic direct calls), with the retry hint where
+it has one."""
 from __future__ import annotations
 
 import grpc
@@ -26,7 +27,7 @@ def test_every_kind_has_one_code_and_one_http_status():
     assert {kind: http_status_of(kind) for kind in ErrorKind} == {
         ErrorKind.INVALID_ARGUMENT: 400, ErrorKind.UNAUTHENTICATED: 401, ErrorKind.PERMISSION_DENIED: 403,
         ErrorKind.NOT_FOUND: 404, ErrorKind.RESOURCE_EXHAUSTED: 429, ErrorKind.UNIMPLEMENTED: 501,
-        ErrorKind.UNAVAILABLE: 503}
+        ErrorKind.UNAVAILABLE: 503, ErrorKind.DEADLINE_EXCEEDED: 504}
     assert all(code in HTTP_STATUS for code in GRPC_CODE.values())
 
 
@@ -53,6 +54,13 @@ async def test_each_kind_through_grpc_rest_and_extension(transports, kind):
         extension = await transports.http.get(path, headers={"Authorization": "Basic eDp5"})
         assert extension.status == http_status_of(kind), path
         assert (await extension.json())["Error"] == error.message
+
+    direct_calls = ["/extension/status", "/extension/isenrolled?bcid=walk.1.1&trait=face"]
+    for path in direct_calls[:1] if kind is ErrorKind.NOT_FOUND else direct_calls:  # isenrolled: 404 is its "no"
+        direct = await transports.http.get(path, headers={"Authorization": "Basic eDp5"})
+        assert direct.status == http_status_of(kind), path
+        assert (await direct.json()) == {"Message": error.message}
+        assert direct.headers.get("Retry-After") == ("3" if error.retry_after is not None else None)
 
     if error.retry_after is not None:
         assert dict(failure.trailing_metadata())["retry-after"] == "3"
