@@ -82,7 +82,7 @@ class FaceEngine:
         describe = want_descriptors and choice.primary is not None
         # A face found on the contrast-normalised copy is analysed there, its passive liveness on the image.
         faces = tuple(self._face(found.pixels, d, describe, want_texture, pixels) for d in choice.counted)
-        return ImageAnalysis(width, height, rotated, faces, image_checks)
+        return ImageAnalysis(width, height, rotated, faces, image_checks, choice.uncounted)
 
     def describe_chip(self, png: bytes) -> np.ndarray | None:
         """The descriptor of a stored face chip (template upgrades), or None when

@@ -37,6 +37,10 @@ def test_a_crowd_is_refused_with_its_most_central_faces_described(a):
     single = [q for q in properties.quality_assessments if q.check == "SingleFaceOnImage"][0]
     found = int(re.match(r"(\d+) faces found \((\d+) most central described\)", single.message).group(1))
     assert found > 100, single.message  # the answer still says how many there are
+    class_id = new_class_id()
+    assert a.enroll(class_id, "obama_2.jpg").enrolled_images == 1
+    verdict = a.verify(class_id, raw=picture)
+    assert not verdict.verified and verdict.errors[0].message.endswith(f"{found} faces found, one is needed")
 
 
 class CountingDetector(YuNetDetector):
