@@ -76,7 +76,8 @@ def face_error(analysis: ImageAnalysis, where: str = "") -> JobError:
     if not analysis.faces:
         return JobError(Bws3.FACE_NOT_FOUND, prefix + "no face found")
     if len(analysis.faces) > 1:
-        return JobError(Bws3.MULTIPLE_FACES_FOUND, prefix + f"{len(analysis.faces)} faces found, one is needed")
+        return JobError(Bws3.MULTIPLE_FACES_FOUND, prefix + f"{len(analysis.faces) + analysis.uncounted} faces found, "
+                        "one is needed")
     reasons = sorted({c.message for c in analysis.faces[0].checks if not c.passed and c.message})
     return JobError(Bws3.THUMBNAIL_EXTRACTION_FAILED, prefix + "the face found cannot be used"
                     + (f": {'; '.join(reasons)}" if reasons else ""))

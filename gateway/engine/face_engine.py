@@ -82,7 +82,7 @@ class FaceEngine:
         describe = want_descriptors and choice.primary is not None
         # A face found on the contrast-normalised copy is analysed there, its passive liveness on the image.
         faces = tuple(self._face(found.pixels, d, describe, want_texture, pixels) for d in choice.counted)
-        return ImageAnalysis(width, height, rotated, faces, image_checks)
+        return ImageAnalysis(width, height, rotated, faces, image_checks, choice.uncounted)
 
     def describe_chip(self, png: bytes) -> np.ndarray | None:
         """The descriptor of a stored face chip (template upgrades), or None when
@@ -118,8 +118,10 @@ class FaceEngine:
 def _single_face(choice: Choice) -> QualityCheck:
     faces = len(choice.counted)
     if faces > 1:
-        return QualityCheck("SingleFaceOnImage", 0.0, f"{faces} faces found, one expected: similar in size and "
-                                                      "none a bystander (MultipleFacesFound)", False)
+        found = faces + choice.uncounted
+        described = f" ({faces} most central described)" if choice.uncounted else ""
+        return QualityCheck("SingleFaceOnImage", 0.0, f"{found} faces found{described}, one expected: similar in "
+                                                      "size and none a bystander (MultipleFacesFound)", False)
     ignored = []
     if choice.bystanders:
         ignored.append(f"{choice.bystanders} bystander face(s) (smaller, off centre or cut by the border) ignored")

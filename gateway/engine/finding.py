@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from gateway.engine.choice import off_centre
 from gateway.engine.contrast import normalise_contrast
 from gateway.engine.detector import Detection, YuNetDetector
 
@@ -37,6 +38,10 @@ LARGE_CANDIDATE = 0.2  # of the image's shorter side: the least width of such a 
 TINY = 20  # px at the first pass's scale: narrower faces are detected again (their points are rough)
 WINDOW = 6  # face widths: the side of the window a small face is detected again in
 MIN_WINDOW = 160
+# Small faces detected again in windows, the most central first: at most this many windows, and no more window
+# pixels than the image's own (after the first window). A picture of hundreds of small faces otherwise had a
+# window each: 400 faces of a 40 MP picture took 28 s of detection. The others keep their first-pass points.
+MAX_WINDOWS = 8
 COARSE_SIDE = 320
 COARSE_BORDER = 0.25  # of the image's longer side, added on each side for the coarse pass
 MIDDLE_SIDE = 2048  # the fine pass of a larger image: first at this size, then in tiles
@@ -45,6 +50,7 @@ TILE_OVERLAP = 256  # the largest face a tile boundary can cut; the first pass f
 FLAT, FLAT_STEP = 2.0, 8  # a tile whose sampled pixels (every 8th) vary less than this is skipped
 UPSCALE_BELOW = 640  # images smaller than this get the fine pass at twice their size
 SAME_FACE_IOU = 0.3
+MAX_CANDIDATES = 1000  # detections merged per image; tiles stop once they found this many faces (a crowd)
 
 
 @dataclass(frozen=True)
@@ -88,26 +94,40 @@ class FaceFinder:
         coarse = self.coarse(rgb)
         finer: list[Detection] = []
         # At full resolution already there is nothing finer (upscaling overstates small faces' eye distances).
-        if not _confident(coarse) and not (small and scale == 1.0):
+        # The coarse pass may find the first pass's small faces again (no larger face): they are still refined.
+        larger = [d for d in _confident(coarse) if all(iou(d.box, s.box) <= SAME_FACE_IOU for s in small)]
+        if not larger and not (small and scale == 1.0):
             finer = self.around(rgb, small) if small else self.fine(rgb, first_side) if tiles else []
         return merge(finer, found, coarse)
 
     def coarse(self, rgb: np.ndarray) -> list[Detection]:
-        height, width = rgb.shape[:2]
-        border = round(COARSE_BORDER * max(height, width))
-        framed = cv2.copyMakeBorder(rgb, border, border, border, border, cv2.BORDER_REPLICATE)
-        return [_shifted(d, -border, -border) for d in self._detector.detect(framed, COARSE_SIDE)]
+        # Scaled before it is framed (to twice the pass's size, which the detector then halves): framing a 40 MP
+        # image first made a 103 MP copy (310 MB) for a 320 px pass.
+        factor = min(1.0, 2 * COARSE_SIDE / ((1 + 2 * COARSE_BORDER) * max(rgb.shape[:2])))
+        small = rgb if factor == 1.0 else cv2.resize(rgb, (max(1, round(rgb.shape[1] * factor)), max(1, round(
+            rgb.shape[0] * factor))), interpolation=cv2.INTER_LINEAR)  # as the detector scales
+        border = round(COARSE_BORDER * max(small.shape[:2]))
+        framed = cv2.copyMakeBorder(small, border, border, border, border, cv2.BORDER_REPLICATE)
+        return [_scaled(_shifted(d, -border, -border), 1 / factor)
+                for d in self._detector.detect(framed, COARSE_SIDE)]
 
     def around(self, rgb: np.ndarray, faces: list[Detection]) -> list[Detection]:
-        """The faces detected again at full resolution, each in a window around it."""
+        """The faces detected again at full resolution, each in a window around it (the most central first,
+        within MAX_WINDOWS and the image's pixels)."""
         height, width = rgb.shape[:2]
-        found = []
-        for face in faces:
+        found: list[Detection] = []
+        budget = height * width
+        for face in sorted(faces, key=lambda d: off_centre(d, width, height))[:MAX_WINDOWS]:
             side = max(WINDOW * (face.box[2] - face.box[0]), MIN_WINDOW)
             cx, cy = (face.box[0] + face.box[2]) // 2, (face.box[1] + face.box[3]) // 2
             left, top = max(0, cx - side // 2), max(0, cy - side // 2)
             window = rgb[top:min(height, top + side), left:min(width, left + side)]
-            found += [_shifted(d, left, top) for d in self._detector.detect(window, max(window.shape[:2]))]
+            if budget < height * width and window.shape[0] * window.shape[1] > budget:
+                break
+            budget -= window.shape[0] * window.shape[1]
+            # At most TILE px: a face of an ID photo under 64 px at the first pass can be 700 px wide in a 40 MP
+            # picture, its window 4,200 px (1.9 GB at the detector); at TILE its face is still 170 px wide.
+            found += [_shifted(d, left, top) for d in self._detector.detect(window, min(TILE, max(window.shape[:2])))]
         return found
 
     def fine(self, rgb: np.ndarray, first_side: int) -> list[Detection]:
@@ -127,6 +147,8 @@ class FaceFinder:
             if float(tile[::FLAT_STEP, ::FLAT_STEP].std()) < FLAT:  # one colour: no face in it (blank bombs)
                 continue
             found += [_shifted(d, left, top) for d in self._detector.detect(tile, TILE)]
+            if len(_confident(found)) >= MAX_CANDIDATES:  # a crowd: enough faces to decide, the rest unseen
+                break
         return found
 
 
@@ -144,13 +166,24 @@ def tiles(height: int, width: int) -> Iterator[tuple[int, int]]:
 
 def merge(*passes: list[Detection]) -> list[Detection]:
     """One detection per face: of overlapping ones (IoU above SAME_FACE_IOU), a confident one from the finest pass
-    (passes are given finest first: their points are the most precise), else the most confident."""
-    ranked = [(d.confidence < CONFIDENT, rank, -d.confidence, d) for rank, found in enumerate(passes) for d in found]
-    kept: list[Detection] = []
-    for *_, d in sorted(ranked, key=lambda item: item[:3]):
-        if all(iou(d.box, k.box) <= SAME_FACE_IOU for k in kept):
-            kept.append(d)
-    return sorted(kept, key=lambda d: (d.box[0], d.box[1]))
+    (passes are given finest first: their points are the most precise), else the most confident. At most
+    MAX_CANDIDATES are merged, the best-ranked (thousands of faces in tiles took tens of seconds, pair by pair)."""
+    ranked = sorted(((d.confidence < CONFIDENT, rank, -d.confidence, d) for rank, found in enumerate(passes)
+                     for d in found), key=lambda item: item[:3])[:MAX_CANDIDATES]
+    boxes = np.array([item[3].box for item in ranked], np.float64).reshape(-1, 4)
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    kept: list[int] = []
+    for i, box in enumerate(boxes):
+        if kept:
+            other = boxes[kept]
+            width = np.clip(np.minimum(other[:, 2], box[2]) - np.maximum(other[:, 0], box[0]), 0, None)
+            height = np.clip(np.minimum(other[:, 3], box[3]) - np.maximum(other[:, 1], box[1]), 0, None)
+            inter = width * height
+            union = areas[kept] + areas[i] - inter
+            if np.any(np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0) > SAME_FACE_IOU):
+                continue
+        kept.append(i)
+    return sorted((ranked[i][3] for i in kept), key=lambda d: (d.box[0], d.box[1]))
 
 
 def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:

@@ -55,6 +55,7 @@ class ImageAnalysis:
     rotated: int  # degrees, from the EXIF orientation
     faces: tuple[Face, ...]
     checks: tuple[QualityCheck, ...] = field(default=())  # image-level checks
+    uncounted: int = 0  # faces of an ambiguous image found but not analysed (beyond its most central ones)
 
     @property
     def all_checks(self) -> tuple[QualityCheck, ...]:

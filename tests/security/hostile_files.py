@@ -5,6 +5,10 @@
   each): the decoder passes over every block of the image for each of them.
 * mixed_size_clip: a video whose header (and first frames) are small and whose
   later frames are huge (codecs where every frame stands alone: PNG, MJPEG).
+* small_face_in_the_middle: a person beside the centre and a smaller face of
+  someone else in the middle (a poster, a photo held up): the wrong primary.
+* crowd: hundreds of copies of one real face on a picture (every face found
+  used to be analysed, and small ones each detected again in a window).
 * cropped_h264_clip: an H.264 clip coded large whose SPS crops every frame to a
   few pixels: FFmpeg's frame size (and its max_pixels) is the cropped one.
 """
@@ -18,6 +22,8 @@ import av
 import numpy as np
 from av.bitstream import BitStreamFilterContext
 from PIL import Image
+
+from tests.conftest import face
 
 
 def _segment(marker: int, payload: bytes) -> bytes:
@@ -87,6 +93,43 @@ def mixed_size_clip(codec: str, container: str, big: int, small: int = 64, small
                 packet.stream = stream
                 output.mux(packet)
     return buffer.getvalue()
+
+
+def _head(name: str, box: tuple[int, int, int, int], face_width: int) -> Image.Image:
+    """The head of a fixture photo's face (`box`, as YuNet finds it) with some margin, the face `face_width` wide."""
+    left, top, right, bottom = box
+    margin = (right - left) // 4
+    photo = Image.open(io.BytesIO(face(name))).convert("RGB").crop(
+        (left - margin, top - margin, right + margin, bottom + margin))
+    scale = face_width / (right - left)
+    return photo.resize((round(photo.width * scale), round(photo.height * scale)), Image.Resampling.LANCZOS)
+
+
+def small_face_in_the_middle(width: int = 1600, height: int = 1000) -> bytes:
+    """Biden's face, 300 px wide, a third of the way across; Obama's, 130 px, at the centre."""
+    canvas = Image.new("RGB", (width, height), (128, 128, 128))
+    for name, box, face_width, centre_x in (("biden_1.jpg", (426, 174, 716, 579), 300, width // 3),
+                                            ("obama_1.jpg", (369, 91, 611, 421), 130, width // 2)):
+        head = _head(name, box, face_width)
+        canvas.paste(head, (centre_x - head.width // 2, height // 2 - head.height // 2))
+    buffer = io.BytesIO()
+    canvas.save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def crowd(width: int, height: int, face_width: int, pitch: int) -> tuple[bytes, int]:
+    """A JPEG of copies of obama_1.jpg's face (its head and some margin), `face_width` px wide, every `pitch` px
+    on grey; and how many copies it holds."""
+    head = _head("obama_1.jpg", (369, 91, 611, 421), face_width)
+    canvas = Image.new("RGB", (width, height), (128, 128, 128))
+    count = 0
+    for top in range(pitch // 4, height - head.height, pitch):
+        for left in range(pitch // 4, width - head.width, pitch):
+            canvas.paste(head, (left, top))
+            count += 1
+    buffer = io.BytesIO()
+    canvas.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue(), count
 
 
 def cropped_h264_clip(width: int, height: int, shown: int | None = 16, frames: int = 4) -> bytes:
