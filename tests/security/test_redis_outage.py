@@ -106,6 +106,7 @@ def test_redis_killed_and_frozen_mid_load(redis_and_service, tmp_path):
             time.sleep(1.0)
             redis.process.kill()
             redis.process.wait()
+            redis.stop()  # frees its data directory's lock for the server started in its place
             time.sleep(4.0)
             restarted["redis"] = EmbeddedRedis(tmp_path / "redis", port=redis.port).start()
             wait_until_calls_work(a, class_id)
