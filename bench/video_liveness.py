@@ -33,7 +33,7 @@ from gateway.app import engine_options  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from gateway.engine import EnginePool  # noqa: E402
 from gateway.core.liveness import Liveness  # noqa: E402
-from gateway.engine.liveness import displacement  # noqa: E402
+from gateway.engine.motion import displacement  # noqa: E402
 from tests.e2e.media import held_still, letterbox, photo, printed, screen, video  # noqa: E402
 
 FORMATS = (("mp4", "libx264"), ("mov", "libx264"), ("webm", "libvpx"))

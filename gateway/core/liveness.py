@@ -4,7 +4,7 @@ types only; transports translate).
 * One image: passive liveness only (engine/pad.py: a camera saw a live face,
   not a print or a screen); unavailable when BWS_PAD=off.
 * Two or more: active liveness from the motion between consecutive images
-  (engine/liveness.py) and passive liveness on every image: both must pass.
+  (engine/motion.py) and passive liveness on every image: both must pass.
   liveness_score is the smaller of the motion score (the best pair) and the
   passive score (the worst image); the call is live when it reaches LIVE_SCORE.
 * A direction tag ("up", "down", "left", "right") on image i asks that the
@@ -33,8 +33,8 @@ from gateway.core.analysis import analyze_images
 from gateway.core.fairness import check_pixel_budget
 from gateway.settings import Settings
 from gateway.engine import EnginePool, ImageAnalysis, InvalidImage
-from gateway.engine import liveness as motion_math
-from gateway.engine.liveness import Motion
+from gateway.engine import motion as motion_math
+from gateway.engine.motion import Motion
 from gateway.core.errors import InvalidArgument, Unimplemented
 from gateway.core.job_errors import PASSIVE_REJECTED_MESSAGE, Bws3, JobError, face_error
 from gateway.core.recognition import mean_descriptor

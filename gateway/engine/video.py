@@ -20,7 +20,7 @@ import av
 import numpy as np
 from av.sidedata.sidedata import Type as SideDataType
 
-from gateway.engine import liveness
+from gateway.engine import motion as motion_math
 from gateway.engine.types import ImageAnalysis, InvalidImage
 
 
@@ -196,7 +196,7 @@ def select_frames(located: list[tuple[int, np.ndarray, ImageAnalysis]],
     chosen = {reference[0]: reference}
     if len(good) > 1:
         landmarks = reference[2].faces[0].landmarks
-        second = max(good[1:], key=lambda item: liveness.parallax(landmarks, item[2].faces[0].landmarks))
+        second = max(good[1:], key=lambda item: motion_math.parallax(landmarks, item[2].faces[0].landmarks))
         chosen[second[0]] = second
     for i in np.linspace(0, len(good) - 1, num=min(count, len(good))).round().astype(int):
         if len(chosen) >= count:

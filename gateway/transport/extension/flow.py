@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from gateway.core import tenancy
 from gateway.infra.clients import Client, ClientRegistry
 from gateway.engine import InvalidImage
-from gateway.engine.liveness import DIRECTIONS
+from gateway.engine.motion import DIRECTIONS
 from gateway.core.errors import ErrorKind, InvalidArgument, NotFound, PermissionDenied, ServiceError, Unauthenticated
 from gateway.transport.extension import task_tokens
 from gateway.transport.extension.image_end import image_bytes

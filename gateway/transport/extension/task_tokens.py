@@ -17,7 +17,7 @@ import jwt
 
 from gateway.infra.auth import check_lifetime, verify_signed
 from gateway.infra.clients import Client, ClientRegistry
-from gateway.engine.liveness import DIRECTIONS
+from gateway.engine.motion import DIRECTIONS
 from gateway.core.errors import PermissionDenied, Unauthenticated
 from gateway.transport.extension.tasks import TASKS
 from templates_store import Bcid, PartitionId

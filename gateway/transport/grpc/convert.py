@@ -6,7 +6,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from bws_proto import bwsmessages_pb2 as msg
 from bws_proto import facerecognition_pb2 as fr
 from gateway.engine import ImageAnalysis
-from gateway.engine.liveness import Motion
+from gateway.engine.motion import Motion
 from gateway.core.analysis import check_image_count
 from gateway.core.errors import InvalidArgument
 from gateway.core.job_errors import JobError

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from gateway.engine import liveness
+from gateway.engine import motion as motion_math
 from tests.conftest import face
 
 
@@ -14,12 +14,12 @@ def landmarks(engine):
 
 
 def _apply(h, points):
-    return liveness.project(h, points)
+    return motion_math.project(h, points)
 
 
 def test_homography_recovers_a_known_one(landmarks):
     h = np.array([[1.1, 0.05, 20], [-0.03, 0.95, -10], [1e-4, -2e-4, 1]])
-    found = liveness.homography(landmarks, _apply(h, landmarks))
+    found = motion_math.homography(landmarks, _apply(h, landmarks))
     assert np.allclose(found, h / h[2, 2], atol=1e-6)
 
 
@@ -30,7 +30,7 @@ def test_homography_recovers_a_known_one(landmarks):
     np.array([[1.0, 0.1, 0], [0.0, 1.0, 0], [4e-4, 3e-4, 1]]),  # tilted picture (perspective)
 ])
 def test_a_flat_picture_shows_no_parallax(landmarks, h):
-    m = liveness.motion(landmarks, _apply(h, landmarks))
+    m = motion_math.motion(landmarks, _apply(h, landmarks))
     assert m.parallax < 1e-6 and m.score < 0.01
 
 
@@ -38,7 +38,7 @@ def _turned(landmarks, degrees_yaw=0.0, degrees_pitch=0.0):
     """The landmarks of a head with a protruding nose, turned and projected."""
     centre = landmarks.mean(axis=0)
     depth = np.zeros(len(landmarks))
-    depth[liveness.NOSE_POINTS] = 0.6 * liveness.eye_distance(landmarks)
+    depth[motion_math.NOSE_POINTS] = 0.6 * motion_math.eye_distance(landmarks)
     points = np.c_[landmarks - centre, depth]
     yaw, pitch = math.radians(degrees_yaw), math.radians(degrees_pitch)
     ry = np.array([[math.cos(yaw), 0, math.sin(yaw)], [0, 1, 0], [-math.sin(yaw), 0, math.cos(yaw)]])
@@ -48,16 +48,16 @@ def _turned(landmarks, degrees_yaw=0.0, degrees_pitch=0.0):
 
 def test_a_turning_head_shows_parallax_and_its_direction(landmarks):
     # Positive yaw here moves the nose towards the picture's right: the person's left.
-    to_persons_left = liveness.motion(_turned(landmarks), _turned(landmarks, degrees_yaw=20))
-    assert to_persons_left.score > 0.5 and to_persons_left.parallax > liveness.PARALLAX_THRESHOLD
+    to_persons_left = motion_math.motion(_turned(landmarks), _turned(landmarks, degrees_yaw=20))
+    assert to_persons_left.score > 0.5 and to_persons_left.parallax > motion_math.PARALLAX_THRESHOLD
     assert abs(to_persons_left.direction - 180) < 30
-    assert liveness.follows_challenge(to_persons_left, "left")
-    assert not liveness.follows_challenge(to_persons_left, "right")
+    assert motion_math.follows_challenge(to_persons_left, "left")
+    assert not motion_math.follows_challenge(to_persons_left, "right")
     # Positive pitch here moves the nose up in the picture: the head tilts up.
-    up = liveness.motion(_turned(landmarks), _turned(landmarks, degrees_pitch=20))
-    assert abs(up.direction - 90) < 30 and liveness.follows_challenge(up, "up")
+    up = motion_math.motion(_turned(landmarks), _turned(landmarks, degrees_pitch=20))
+    assert abs(up.direction - 90) < 30 and motion_math.follows_challenge(up, "up")
 
 
 def test_a_tiny_movement_does_not_answer_a_challenge(landmarks):
-    m = liveness.motion(_turned(landmarks), _turned(landmarks, degrees_yaw=2))
-    assert not liveness.follows_challenge(m, "left")
+    m = motion_math.motion(_turned(landmarks), _turned(landmarks, degrees_yaw=2))
+    assert not motion_math.follows_challenge(m, "left")
