@@ -20,6 +20,7 @@ from pathlib import Path
 from threading import Lock
 from typing import Callable
 
+import jwt
 from tqdm import tqdm
 
 from bws_proto import bwsmessages_pb2 as msg
@@ -134,6 +135,17 @@ class Outcome:
     fatal: str | None = None
 
 
+def client_of(args: argparse.Namespace) -> str:
+    """Whom the photos go to: the client id, or a ready token's subject (read, not verified: the service checks
+    it), so a folder enrolled for one client is not skipped for another."""
+    if not args.token:  # a token, when given, is what the calls carry
+        return args.clientid or "unknown"
+    try:
+        return str(jwt.decode(args.token, options={"verify_signature": False}).get("sub", "token"))
+    except jwt.PyJWTError:
+        return "token"
+
+
 def run(args: argparse.Namespace, transport, metadata: Metadata) -> int:
     folder = Path(args.folder)
     if not folder.is_dir():
@@ -141,7 +153,7 @@ def run(args: argparse.Namespace, transport, metadata: Metadata) -> int:
     if not 1 <= args.concurrency <= 32:
         raise UsageError("--concurrency must be 1 to 32")
     chosen = plan(folder, args.by, read_map(args.map))
-    journal = Journal(args.journal or folder / JOURNAL_NAME, f"{args.host} {args.clientid or 'token'}")
+    journal = Journal(args.journal or folder / JOURNAL_NAME, f"{args.host} {client_of(args)}")
     outcome = Outcome(failed=[(str(p.relative_to(folder)), why) for p, why in chosen.unmapped])
     pending = {class_id: [p for p in paths if not journal.has(str(p.relative_to(folder)))]
                for class_id, paths in chosen.classes.items()}

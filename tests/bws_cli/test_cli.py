@@ -279,3 +279,21 @@ def test_enroll_dir_by_file_name(bws, tmp_path):
     assert again.returncode == 0 and again.stdout.startswith("0 photo(s) enrolled") and "3 skipped" in again.stdout
     for class_id in ids:
         assert bws("deletetemplate", "--classid", str(class_id)).returncode == 0
+
+
+def test_enroll_dir_journals_the_client_a_token_names():
+    """Found by a newcomer: with BWS_TOKEN every token was journalled as 'token', so a folder enrolled for one
+    client was skipped for another."""
+    import argparse
+
+    from bws_cli.enroll_dir import client_of
+    from bws_proto.api_token import make_token
+
+    def args(**given):
+        return argparse.Namespace(**{"clientid": None, "token": None, **given})
+
+    key = b"k" * 64
+    assert client_of(args(token=make_token("tenant-a", key))) == "tenant-a"
+    assert client_of(args(token=make_token("tenant-b", key), clientid="tenant-a")) == "tenant-b"
+    assert client_of(args(clientid="tenant-a")) == "tenant-a"
+    assert client_of(args(token="not a jwt")) == "token"
