@@ -75,19 +75,21 @@ async def _drop_legacy(redis: Redis, partition: PartitionId) -> None:
         await redis.delete(key)
 
 
-async def migrate_partition(redis: Redis, partition: PartitionId, buckets: int) -> int:
-    """Templates copied into buckets (0 when the partition already had them)."""
+async def migrate_partition(redis: Redis, partition: PartitionId, buckets: int) -> tuple[int, int | None]:
+    """Templates copied into buckets, or 0 and the bucket count the partition already had (it is kept)."""
     check_bucket_count(buckets)
-    copied = 0
     recorded = await redis.hget(meta_key(partition), "buckets")
     if recorded is None or int(recorded) == LEGACY:
         copied = await _copy(redis, partition, buckets)
         await redis.hset(meta_key(partition), "buckets", buckets)
+        await _drop_legacy(redis, partition)
+        return copied, None
     await _drop_legacy(redis, partition)
-    return copied
+    return 0, int(recorded)
 
 
-async def migrate(redis: Redis, buckets: int, partitions: list[PartitionId] | None = None) -> dict[str, int]:
+async def migrate(redis: Redis, buckets: int,
+                  partitions: list[PartitionId] | None = None) -> dict[str, tuple[int, int | None]]:
     chosen = partitions or sorted(PartitionId.parse(p.decode()) for p in await redis.smembers(PARTITIONS_KEY))
     return {str(p): await migrate_partition(redis, p, buckets) for p in chosen}
 
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("migrate: --redis-url is empty: give the Redis URL the service uses (its BWS_REDIS_URL; the "
                          "embedded Redis of `make run` writes its url to data/redis/url while it runs)")
 
-    async def run() -> dict[str, int]:
+    async def run() -> dict[str, tuple[int, int | None]]:
         redis = connect(args.redis_url)
         try:
             return await migrate(redis, args.buckets, args.partition)
@@ -114,8 +116,11 @@ def main(argv: list[str] | None = None) -> None:
         moved = asyncio.run(run())
     except (RedisError, OSError, ValueError) as error:  # the URL may hold a password: name the error, not the URL
         raise SystemExit(f"migrate: cannot use Redis at --redis-url: {error}") from None
-    for partition, copied in moved.items():
-        print(f"{partition}: {copied} template(s) moved into {args.buckets} buckets")
+    for partition, (copied, kept) in moved.items():
+        if kept is None:
+            print(f"{partition}: {copied} template(s) moved into {args.buckets} buckets")
+        else:
+            print(f"{partition}: already in {kept} buckets, nothing to move (a partition's bucket count is kept)")
     if not moved:
         print("no partition to migrate")
 

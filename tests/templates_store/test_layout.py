@@ -95,6 +95,10 @@ async def test_legacy_single_slot_data_keeps_working_then_migrates(redis_server)
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert f"{partition}: 4 template(s) moved into 6 buckets" in done.stdout
+    again = subprocess.run([sys.executable, "-m", "templates_store.migrate", "--redis-url", redis_server.url,
+                            "--buckets", "8", "--partition", str(partition)],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and f"{partition}: already in 6 buckets, nothing to move" in again.stdout
 
     fresh = TemplateStore(client, keys)
     assert (await fresh.layout(partition)).buckets == 6
