@@ -163,7 +163,12 @@ class App:
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)])
         await self._start_http()
-        log.info("listening", extra={"grpc_port": self.grpc_port, "http_port": self.http_port,
+        if self.settings.demo:
+            log.warning("demo mode (BWS_DEMO=1): /demo/token and /demo/apitoken give tokens of every registered "
+                        "client to anyone who reaches the HTTP port: never in production",
+                        extra={"bind_host": self.settings.bind_host})
+        log.info("listening", extra={"bind_host": self.settings.bind_host, "grpc_port": self.grpc_port,
+                                     "http_port": self.http_port,
                                      "metrics_port": self.metrics_port, "tls": tls is not None,
                                      "client_certificates": bool(tls and tls.client_ca)})
         await self.pool.start()

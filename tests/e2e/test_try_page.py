@@ -147,6 +147,8 @@ def test_the_page_and_its_token_route_exist_only_in_demo_mode(service, try_servi
     counted = request(try_service.http_url, "GET", "/api/face/v1/classcount",
                       headers={"Authorization": f"Bearer {token}"})
     assert counted.status == 200
+    assert "demo mode (BWS_DEMO=1)" in try_service.log_path.read_text()  # a warning at start, not in the normal one
+    assert "demo mode" not in service.log_path.read_text()
 
 
 def test_dropping_photos_fills_the_fields(page, tmp_path):
